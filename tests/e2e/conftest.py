@@ -1,0 +1,142 @@
+"""Session fixtures: a real OIDC provider, `streamlit run app.py` behind it, and Debian Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from e2e_helpers import (
+    LOOPBACK,
+    REPO,
+    Service,
+    clean_env,
+    free_port,
+    register_client,
+    start_oidc_provider,
+    start_streamlit,
+    write_auth_secrets,
+)
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags that work in a sandboxed container with no network beyond loopback (DESIGN.md, tier 6).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+ACTION_TIMEOUT_MS = 15_000
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What the browser talks to: the app and its identity provider."""
+
+    app_url: str
+    provider_url: str
+    personas: Mapping[str, Mapping[str, Any]]
+    app: Service
+    provider: Service
+
+
+@pytest.fixture(scope="session")
+def personas() -> Mapping[str, Mapping[str, Any]]:
+    """The demo's member, owner and admin ID-token claims."""
+    from usage_core.demo import DEMO_PERSONAS
+
+    assert {"member", "owner", "admin"} <= set(DEMO_PERSONAS)
+    return DEMO_PERSONAS
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, personas: Mapping[str, Mapping[str, Any]]
+) -> Iterator[Stack]:
+    """oidc-provider-mock and `streamlit run app.py` (demo data, real login) on loopback."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = clean_env(workdir)
+    provider = start_oidc_provider(personas.values(), workdir=workdir, env=env)
+    app: Service | None = None
+    try:
+        port = free_port()
+        redirect_uri = f"http://{LOOPBACK}:{port}/oauth2callback"
+        client_id, client_secret = register_client(provider.url, redirect_uri)
+        secrets = workdir / ".streamlit" / "secrets.toml"
+        write_auth_secrets(
+            secrets,
+            redirect_uri=redirect_uri,
+            client_id=client_id,
+            client_secret=client_secret,
+            provider_url=provider.url,
+        )
+        app = start_streamlit(
+            REPO / "app.py", port=port, secrets=secrets, workdir=workdir, env=env
+        )
+        yield Stack(app.url, provider.url, personas, app, provider)
+    finally:
+        if app is not None:
+            app.stop()
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Playwright]:
+    """One Playwright driver for the session."""
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless (Playwright's own browsers are never downloaded)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+    browser = playwright_session.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+def _loopback_only(route: Route) -> None:
+    """Let loopback requests through; abort the rest (the provider's page links a CDN stylesheet)."""
+    if urlsplit(route.request.url).hostname == LOOPBACK:
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def context(browser: Browser, tmp_path: Path) -> Iterator[BrowserContext]:
+    """A fresh browser profile per test: no cookies, so every test logs in itself."""
+    context = browser.new_context(
+        accept_downloads=True, viewport={"width": 1440, "height": 1000}, locale="en-US"
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.route("**/*", _loopback_only)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """One tab in the fresh profile."""
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where each persona's full-page screenshot goes (git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+

@@ -1,0 +1,1 @@
+"""Framework-free core of the tenant-facing LiteLLM usage dashboard."""

@@ -1,0 +1,498 @@
+"""LiteLLM admin API client: an httpx client on an injected transport, with retries and typed errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import stamina
+from pydantic import SecretStr
+
+from usage_core.errors import (
+    LiteLLMAuthError,
+    LiteLLMError,
+    LiteLLMNotFound,
+    LiteLLMProtocolError,
+    LiteLLMUnavailable,
+    TeamNotFound,
+)
+from usage_core.months import Month, utc_now
+from usage_core.usage import (
+    SOURCE_DAILY_ACTIVITY,
+    SOURCE_SPEND_LOGS,
+    Metrics,
+    TeamUsage,
+    TeamUsageBuilder,
+)
+
+DAILY_PAGE_SIZE = 1000
+SPEND_LOGS_PAGE_SIZE = 1000  # LiteLLM's maximum for /spend/logs/v2
+KEYS_PAGE_SIZE = 100  # LiteLLM's maximum for /key/list
+MAX_PAGES = 2000  # 2M rows a team-month: beyond this we refuse rather than show partial totals
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TeamSummary:
+    """A team as listed for a platform admin's picker."""
+
+    team_id: str
+    alias: str | None
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    """A team's company budget and limits."""
+
+    team_id: str
+    alias: str | None
+    max_budget: float | None
+    spend: float
+    budget_duration: str | None
+    budget_reset_at: datetime | None
+    rpm_limit: int | None
+    tpm_limit: int | None
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One virtual key of a team (token is LiteLLM's sha256 hash, never the raw key)."""
+
+    token: str
+    alias: str | None
+    spend: float
+    max_budget: float | None
+    budget_reset_at: datetime | None
+    created_at: datetime | None
+    blocked: bool
+
+
+@dataclass
+class RequestStats:
+    """Upstream HTTP requests made and response bytes received (for benchmarks and tests)."""
+
+    requests: int = 0
+    bytes_received: int = 0
+
+
+class _Retryable(Exception):
+    """A response worth retrying (5xx, 429)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _number(value: object, default: float | None = None) -> float | None:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    return default
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return 0
+
+
+def _optional_int(value: object) -> int | None:
+    return _int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Parse LiteLLM's ISO timestamps ('...+00:00', '...Z', or naive meaning UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def metrics_from_daily(raw: object) -> Metrics:
+    """Metrics from one `metrics` object of /team/daily/activity."""
+    m: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    return Metrics(
+        input_tokens=_int(m.get("prompt_tokens")),
+        output_tokens=_int(m.get("completion_tokens")),
+        total_tokens=_int(m.get("total_tokens")),
+        requests=_int(m.get("api_requests")),
+        successful_requests=_int(m.get("successful_requests")),
+        failed_requests=_int(m.get("failed_requests")),
+        spend=_number(m.get("spend"), 0.0) or 0.0,
+    )
+
+
+def _alias_of(entry: object) -> str | None:
+    if not isinstance(entry, Mapping):
+        return None
+    metadata = entry.get("metadata")
+    alias = metadata.get("key_alias") if isinstance(metadata, Mapping) else None
+    return alias if isinstance(alias, str) and alias else None
+
+
+def add_daily_activity_page(builder: TeamUsageBuilder, body: Mapping[str, Any]) -> None:
+    """Fold one page of /team/daily/activity into `builder` (pages split days: always merge)."""
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise LiteLLMProtocolError("LiteLLM's daily activity answer has no results list.")
+    month = builder.month
+    for result in results:
+        if not isinstance(result, Mapping):
+            raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a malformed day.")
+        try:
+            day = date.fromisoformat(str(result.get("date")))
+        except ValueError:
+            raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a bad date.") from None
+        if not month.first_day <= day <= month.last_day:
+            continue  # inclusive server bounds: never let a neighbour month's day in
+        builder.add_team_day(day, metrics_from_daily(result.get("metrics")))
+        breakdown = result.get("breakdown")
+        breakdown = breakdown if isinstance(breakdown, Mapping) else {}
+        api_keys = breakdown.get("api_keys")
+        for entry in (api_keys if isinstance(api_keys, Mapping) else {}).values():
+            alias = _alias_of(entry)
+            if alias is not None:
+                builder.add_alias_day(alias, day, metrics_from_daily(entry.get("metrics")))
+        models = breakdown.get("models")
+        for model, entry in (models if isinstance(models, Mapping) else {}).items():
+            if not isinstance(entry, Mapping):
+                continue
+            builder.add_team_model(str(model), metrics_from_daily(entry.get("metrics")))
+            per_key = entry.get("api_key_breakdown")
+            for key_entry in (per_key if isinstance(per_key, Mapping) else {}).values():
+                alias = _alias_of(key_entry)
+                if alias is not None:
+                    builder.add_alias_model(alias, str(model), metrics_from_daily(key_entry.get("metrics")))
+
+
+class SpendLogAggregator:
+    """Folds /spend/logs/v2 rows into a TeamUsageBuilder: exact alias, month bounds, de-duplicated."""
+
+    def __init__(self, builder: TeamUsageBuilder) -> None:
+        self.builder = builder
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_rows(self, rows: Sequence[object]) -> None:
+        """Add one page of rows; rows outside the month, of another team, or seen before are skipped."""
+        month, team_id = self.builder.month, self.builder.team_id
+        start, end = month.start, month.end
+        with self._lock:
+            for row in rows:
+                if not isinstance(row, Mapping):
+                    raise LiteLLMProtocolError("LiteLLM's spend logs hold a malformed row.")
+                request_id = row.get("request_id")
+                if not isinstance(request_id, str) or not request_id:
+                    raise LiteLLMProtocolError("LiteLLM's spend logs hold a row without request_id.")
+                if request_id in self._seen:
+                    continue
+                self._seen.add(request_id)
+                started = parse_timestamp(row.get("startTime"))
+                if started is None:
+                    raise LiteLLMProtocolError("LiteLLM's spend logs hold a row without startTime.")
+                if not start <= started < end or row.get("team_id") not in (team_id, None):
+                    continue
+                metadata = row.get("metadata")
+                if isinstance(metadata, str):
+                    try:
+                        metadata = json.loads(metadata)
+                    except json.JSONDecodeError:
+                        metadata = {}
+                alias = metadata.get("user_api_key_alias") if isinstance(metadata, Mapping) else None
+                self.builder.add_request(
+                    alias if isinstance(alias, str) and alias else None,
+                    started.date(),
+                    str(row.get("model") or row.get("model_group") or "unknown"),
+                    input_tokens=_int(row.get("prompt_tokens")),
+                    output_tokens=_int(row.get("completion_tokens")),
+                    total_tokens=_int(row.get("total_tokens")),
+                    ok=row.get("status") != "failure",
+                    spend=_number(row.get("spend"), 0.0) or 0.0,
+                )
+
+    @property
+    def rows_seen(self) -> int:
+        """Distinct request ids seen so far."""
+        return len(self._seen)
+
+
+def _retry_on(exc: Exception) -> bool:
+    return isinstance(exc, _Retryable | httpx.TimeoutException | httpx.TransportError)
+
+
+class LiteLLMClient:
+    """Reads LiteLLM's admin API with the master key; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        master_key: str | SecretStr,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        max_concurrency: int = 8,
+        attempts: int = 4,
+    ) -> None:
+        key = master_key.get_secret_value() if isinstance(master_key, SecretStr) else master_key
+        self._host = urlsplit(base_url).netloc or base_url
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+            transport=transport,
+            timeout=timeout,
+        )
+        self.max_concurrency = max(1, max_concurrency)
+        self.attempts = max(1, attempts)
+        self.stats = RequestStats()
+        self._stats_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LiteLLMClient({self._host!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _send(self, path: str, params: Mapping[str, str | int]) -> httpx.Response:
+        response = self._http.get(path, params=dict(params))
+        with self._stats_lock:
+            self.stats.requests += 1
+            self.stats.bytes_received += len(response.content)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retryable(response.status_code)
+        return response
+
+    def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET `path`, retrying timeouts, 5xx and 429; map every failure to a LiteLLMError."""
+        params = params or {}
+        last = "no answer"
+        try:
+            for attempt in stamina.retry_context(
+                on=_retry_on, attempts=self.attempts, wait_initial=0.2, wait_max=3.0, timeout=60.0
+            ):
+                with attempt:
+                    response = self._send(path, params)
+        except _Retryable as exc:
+            last = f"HTTP {exc.status}"
+            raise LiteLLMUnavailable(self._unavailable(path, last)) from None
+        except httpx.TimeoutException:
+            raise LiteLLMUnavailable(self._unavailable(path, "timed out")) from None
+        except httpx.TransportError as exc:
+            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+            raise LiteLLMUnavailable(self._unavailable(path, reason)) from None
+        status = response.status_code
+        if status in (401, 403):
+            raise LiteLLMAuthError(
+                f"LiteLLM at {self._host} refused the master key for {path} (HTTP {status})."
+            )
+        if status == 404:
+            raise LiteLLMNotFound(f"LiteLLM at {self._host} has no {path} (HTTP 404).")
+        if status >= 400:
+            raise LiteLLMError(f"LiteLLM at {self._host} rejected {path} (HTTP {status}).")
+        try:
+            return response.json()
+        except ValueError:
+            raise LiteLLMProtocolError(f"LiteLLM at {self._host} sent non-JSON for {path}.") from None
+
+    def _unavailable(self, path: str, reason: str) -> str:
+        return f"LiteLLM at {self._host} did not answer {path} ({reason}) after {self.attempts} attempts."
+
+    def _parallel(self, fn: Callable[[int], T], pages: Sequence[int]) -> Iterator[T]:
+        """Run fn(page) for every page with bounded concurrency; results in page order."""
+        if len(pages) <= 1:
+            yield from (fn(p) for p in pages)
+            return
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(pages))) as pool:
+            yield from pool.map(fn, pages)
+
+    # -- teams and keys -----------------------------------------------------------------------
+
+    def team_info(self, team_id: str) -> TeamInfo:
+        """The team's budget and limits; an unknown team raises TeamNotFound."""
+        try:
+            body = self.get_json("/team/info", {"team_id": team_id})
+        except LiteLLMNotFound:
+            raise TeamNotFound(f"LiteLLM team {team_id!r} was not found.") from None
+        except LiteLLMError as exc:
+            if "(HTTP 400)" in str(exc):  # some versions answer 400 for an unknown team
+                raise TeamNotFound(f"LiteLLM team {team_id!r} was not found.") from None
+            raise
+        info = body.get("team_info") if isinstance(body, Mapping) else None
+        if not isinstance(info, Mapping):
+            raise LiteLLMProtocolError("LiteLLM's /team/info answer has no team_info.")
+        return TeamInfo(
+            team_id=str(info.get("team_id") or team_id),
+            alias=info.get("team_alias") if isinstance(info.get("team_alias"), str) else None,
+            max_budget=_number(info.get("max_budget")),
+            spend=_number(info.get("spend"), 0.0) or 0.0,
+            budget_duration=info.get("budget_duration")
+            if isinstance(info.get("budget_duration"), str)
+            else None,
+            budget_reset_at=parse_timestamp(info.get("budget_reset_at")),
+            rpm_limit=_optional_int(info.get("rpm_limit")),
+            tpm_limit=_optional_int(info.get("tpm_limit")),
+        )
+
+    def list_teams(self) -> list[TeamSummary]:
+        """Every team, for a platform admin's picker."""
+        body = self.get_json("/team/list")
+        if not isinstance(body, list):
+            raise LiteLLMProtocolError("LiteLLM's /team/list answer is not a list.")
+        teams = [
+            TeamSummary(
+                str(t["team_id"]),
+                t.get("team_alias") if isinstance(t.get("team_alias"), str) else None,
+            )
+            for t in body
+            if isinstance(t, Mapping) and t.get("team_id")
+        ]
+        return sorted(teams, key=lambda t: ((t.alias or t.team_id).lower(), t.team_id))
+
+    def list_keys(self, team_id: str) -> list[KeyInfo]:
+        """Every key of a team, all pages."""
+
+        def page(number: int) -> Mapping[str, Any]:
+            body = self.get_json(
+                "/key/list",
+                {
+                    "team_id": team_id,
+                    "return_full_object": "true",
+                    "size": KEYS_PAGE_SIZE,
+                    "page": number,
+                },
+            )
+            if not isinstance(body, Mapping) or not isinstance(body.get("keys"), list):
+                raise LiteLLMProtocolError("LiteLLM's /key/list answer has no keys list.")
+            return body
+
+        first = page(1)
+        total_pages = min(_int(first.get("total_pages")) or 1, MAX_PAGES)
+        bodies = [first, *self._parallel(page, range(2, total_pages + 1))]
+        keys: dict[str, KeyInfo] = {}
+        for body in bodies:
+            for k in body["keys"]:
+                if not isinstance(k, Mapping) or not isinstance(k.get("token"), str):
+                    continue
+                if k.get("team_id") not in (team_id, None):
+                    continue
+                alias = k.get("key_alias")
+                keys[k["token"]] = KeyInfo(
+                    token=k["token"],
+                    alias=alias if isinstance(alias, str) and alias else None,
+                    spend=_number(k.get("spend"), 0.0) or 0.0,
+                    max_budget=_number(k.get("max_budget")),
+                    budget_reset_at=parse_timestamp(k.get("budget_reset_at")),
+                    created_at=parse_timestamp(k.get("created_at")),
+                    blocked=bool(k.get("blocked")),
+                )
+        return list(keys.values())
+
+    # -- usage --------------------------------------------------------------------------------
+
+    def team_usage(self, team_id: str, month: Month) -> TeamUsage:
+        """A team's month from the daily aggregates, or from raw spend logs on older proxies."""
+        try:
+            return self.team_usage_from_daily_activity(team_id, month)
+        except LiteLLMNotFound:
+            return self.team_usage_from_spend_logs(team_id, month)
+
+    def team_usage_from_daily_activity(self, team_id: str, month: Month) -> TeamUsage:
+        """Read every page of /team/daily/activity and merge the pages by date."""
+        fetched_at = utc_now()
+        base: dict[str, str | int] = {
+            "team_ids": team_id,
+            "start_date": month.first_day.isoformat(),
+            "end_date": month.last_day.isoformat(),  # inclusive on this endpoint
+            "page_size": DAILY_PAGE_SIZE,
+        }
+
+        def page(number: int) -> Mapping[str, Any]:
+            body = self.get_json("/team/daily/activity", {**base, "page": number})
+            if not isinstance(body, Mapping):
+                raise LiteLLMProtocolError("LiteLLM's daily activity answer is not an object.")
+            return body
+
+        builder = TeamUsageBuilder(team_id, month)
+        first = page(1)
+        add_daily_activity_page(builder, first)
+        total_pages = _int(_metadata(first).get("total_pages"))
+        if total_pages > MAX_PAGES:
+            raise LiteLLMProtocolError(
+                f"LiteLLM reports {total_pages} pages of daily activity for one team-month; "
+                f"refusing to show partial totals (limit {MAX_PAGES})."
+            )
+        last = first
+        for body in self._parallel(page, range(2, total_pages + 1)):
+            add_daily_activity_page(builder, body)
+            last = body
+        if _metadata(last).get("has_more") is True:
+            raise LiteLLMProtocolError(
+                "LiteLLM's daily activity pagination is inconsistent (more pages than announced)."
+            )
+        return builder.build(SOURCE_DAILY_ACTIVITY, fetched_at)
+
+    def team_usage_from_spend_logs(self, team_id: str, month: Month) -> TeamUsage:
+        """Page /spend/logs/v2 past its 10,000-row cap until a short page; aggregate as pages arrive."""
+        fetched_at = utc_now()
+        # Both bounds are inclusive at second precision: ending at the next month's 00:00:00 keeps
+        # every row of the month's last second (23:59:59.999); the aggregator drops the rest.
+        base: dict[str, str | int] = {
+            "team_id": team_id,
+            "start_date": month.start.strftime("%Y-%m-%d %H:%M:%S"),
+            "end_date": month.end.strftime("%Y-%m-%d %H:%M:%S"),
+            "page_size": SPEND_LOGS_PAGE_SIZE,
+            "sort_by": "startTime",
+            "sort_order": "asc",  # new rows land after the pages already read
+        }
+        aggregator = SpendLogAggregator(TeamUsageBuilder(team_id, month))
+
+        def page(number: int) -> tuple[int, int]:
+            body = self.get_json("/spend/logs/v2", {**base, "page": number})
+            rows = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(rows, list):
+                raise LiteLLMProtocolError("LiteLLM's spend logs answer has no data list.")
+            if len(rows) > SPEND_LOGS_PAGE_SIZE:
+                raise LiteLLMProtocolError("LiteLLM's spend logs sent more rows than the page size.")
+            aggregator.add_rows(rows)
+            return len(rows), _int(body.get("total"))
+
+        # `total` is capped at 10,000, so it only tells how many pages surely exist; past that,
+        # fetch waves of pages concurrently until one comes back short.
+        size, total = page(1)
+        announced = math.ceil(total / SPEND_LOGS_PAGE_SIZE)
+        next_page, done = 2, size < SPEND_LOGS_PAGE_SIZE
+        while not done:
+            wave_end = max(announced, next_page + self.max_concurrency - 1)
+            if wave_end > MAX_PAGES:
+                raise LiteLLMProtocolError(
+                    f"LiteLLM returned more than {MAX_PAGES * SPEND_LOGS_PAGE_SIZE:,} spend rows for "
+                    "one team-month, or its pagination never ends; refusing partial totals."
+                )
+            sizes = [n for n, _ in self._parallel(page, range(next_page, wave_end + 1))]
+            next_page = wave_end + 1
+            done = any(n < SPEND_LOGS_PAGE_SIZE for n in sizes)
+        return aggregator.builder.build(SOURCE_SPEND_LOGS, fetched_at)
+
+
+def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = body.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}

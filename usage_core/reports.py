@@ -1,0 +1,220 @@
+"""Scope + Month -> UsageReport: the daily rows, totals, models, budgets and limits; CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from usage_core.access import Scope
+from usage_core.litellm import KeyInfo, TeamInfo
+from usage_core.months import Month
+from usage_core.usage import ZERO, Metrics, TeamUsage
+
+CSV_COLUMNS = (
+    "date",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "requests",
+    "successful_requests",
+    "failed_requests",
+    "spend",
+)
+
+
+@dataclass(frozen=True)
+class TeamSnapshot:
+    """Everything read from LiteLLM for one team and month; what the app caches."""
+
+    team: TeamInfo
+    keys: tuple[KeyInfo, ...]
+    usage: TeamUsage
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    """One UTC day of a report."""
+
+    day: date
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One model's share of a report."""
+
+    model: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget: max (None = no budget; 0 is a budget), spent, remaining, next reset."""
+
+    max_budget: float | None
+    spend: float
+    remaining: float | None
+    reset_at: datetime | None
+
+    @classmethod
+    def of(cls, max_budget: float | None, spend: float, reset_at: datetime | None) -> Budget:
+        """A budget with `remaining` derived (never below zero)."""
+        remaining = None if max_budget is None else max(max_budget - spend, 0.0)
+        return cls(max_budget, spend, remaining, reset_at)
+
+    @property
+    def over(self) -> bool:
+        """Spent more than the budget allows."""
+        return self.max_budget is not None and self.spend > self.max_budget
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the export."""
+        return {
+            "max_budget": self.max_budget,
+            "spend": self.spend,
+            "remaining": self.remaining,
+            "reset_at": self.reset_at.isoformat() if self.reset_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The team's requests and tokens per minute (None = unlimited)."""
+
+    rpm: int | None
+    tpm: int | None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """What one scope used and spent in one month."""
+
+    scope: Scope
+    month: Month
+    daily: tuple[DailyRow, ...]
+    totals: Metrics
+    models: tuple[ModelRow, ...]
+    budget: Budget
+    key_budget: Budget | None
+    rate_limits: RateLimits
+    as_of: datetime
+    source: str
+
+    def to_csv(self) -> str:
+        """The daily rows as CSV: ISO dates, plain numbers, spend unrounded."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in self.daily:
+            m = row.metrics
+            writer.writerow(
+                [
+                    row.day.isoformat(),
+                    m.input_tokens,
+                    m.output_tokens,
+                    m.total_tokens,
+                    m.requests,
+                    m.successful_requests,
+                    m.failed_requests,
+                    plain_number(m.spend),
+                ]
+            )
+        return out.getvalue()
+
+    def to_json(self) -> dict[str, Any]:
+        """The export's JSON document."""
+        return {
+            "scope": {
+                "team_id": self.scope.team_id,
+                "key_alias": self.scope.key_alias,
+                "tenant": self.scope.tenant,
+                "label": self.scope.label,
+                "company_wide": self.scope.company_wide,
+            },
+            "month": str(self.month),
+            "totals": _metrics_json(self.totals),
+            "daily": [{"date": r.day.isoformat(), **_metrics_json(r.metrics)} for r in self.daily],
+            "models": [{"model": r.model, **_metrics_json(r.metrics)} for r in self.models],
+            "budget": self.budget.to_json(),
+            "key_budget": self.key_budget.to_json() if self.key_budget else None,
+            "rate_limits": {"rpm": self.rate_limits.rpm, "tpm": self.rate_limits.tpm},
+            "as_of": self.as_of.isoformat(),
+        }
+
+    def daily_frame(self) -> pd.DataFrame:
+        """The daily rows as a DataFrame (one row per day, the CSV's columns)."""
+        return pd.DataFrame(
+            [{"date": r.day, **_metrics_json(r.metrics)} for r in self.daily], columns=list(CSV_COLUMNS)
+        )
+
+    def models_frame(self) -> pd.DataFrame:
+        """The per-model totals as a DataFrame, most expensive first."""
+        columns = ["model", *CSV_COLUMNS[1:]]
+        return pd.DataFrame(
+            [{"model": r.model, **_metrics_json(r.metrics)} for r in self.models], columns=columns
+        )
+
+
+def plain_number(value: float) -> str:
+    """A float written in full without exponent or separators (6.2e-05 -> 0.000062)."""
+    text = format(Decimal(repr(value)), "f")
+    return "0" if text in ("0", "0.0", "-0.0") else text
+
+
+def _metrics_json(m: Metrics) -> dict[str, Any]:
+    return {
+        "input_tokens": m.input_tokens,
+        "output_tokens": m.output_tokens,
+        "total_tokens": m.total_tokens,
+        "requests": m.requests,
+        "successful_requests": m.successful_requests,
+        "failed_requests": m.failed_requests,
+        "spend": m.spend,
+    }
+
+
+def _key_budget(keys: Sequence[KeyInfo], alias: str | None) -> Budget | None:
+    """The budget of the tenant's current key: unblocked first, then the newest."""
+    if alias is None:
+        return None
+    candidates = [k for k in keys if k.alias == alias and k.max_budget is not None]
+    if not candidates:
+        return None
+    key = max(candidates, key=lambda k: (not k.blocked, k.created_at.timestamp() if k.created_at else 0.0))
+    return Budget.of(key.max_budget, key.spend, key.budget_reset_at)
+
+
+def build_report(
+    scope: Scope, month: Month, snapshot: TeamSnapshot, *, now: datetime | None = None
+) -> UsageReport:
+    """Cut one scope's report out of a team snapshot: zero days included, totals = sum of days."""
+    usage = snapshot.usage
+    if usage.team_id != scope.team_id or usage.month != month or snapshot.team.team_id != scope.team_id:
+        raise ValueError("snapshot does not belong to this scope and month")
+    usage_slice = usage.slice_for(scope.key_alias)
+    daily = tuple(DailyRow(d, usage_slice.daily.get(d, ZERO)) for d in month.days(now))
+    models = tuple(
+        ModelRow(name, m)
+        for name, m in sorted(usage_slice.models.items(), key=lambda item: (-item[1].spend, item[0]))
+        if m.requests or m.spend or m.total_tokens
+    )
+    team = snapshot.team
+    return UsageReport(
+        scope=scope,
+        month=month,
+        daily=daily,
+        totals=Metrics.total(r.metrics for r in daily),
+        models=models,
+        budget=Budget.of(team.max_budget, team.spend, team.budget_reset_at),
+        key_budget=_key_budget(snapshot.keys, scope.key_alias),
+        rate_limits=RateLimits(team.rpm_limit, team.tpm_limit),
+        as_of=usage.fetched_at,
+        source=usage.source,
+    )
