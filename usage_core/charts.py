@@ -30,7 +30,14 @@ def _layout(fig: Any, *, y_title: str, stacked: bool = False, y_prefix: str = ""
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
         height=300,
         hovermode="x unified" if stacked else "closest",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "xanchor": "left",
+            "x": 0,
+            "traceorder": "normal",
+        },
         bargap=0.25,
     )
     fig.update_xaxes(title_text="Day (UTC)", tickformat="%b %-d", showgrid=False)
@@ -120,7 +127,7 @@ def budget_gauge(budget: Budget) -> Any:
         go.Indicator(
             mode="gauge+number",
             value=budget.spend,
-            number={"prefix": "$", "valueformat": ",.2f", "suffix": " spent", "font": {"size": 28}},
+            number={"prefix": "$", "valueformat": ",.2f", "suffix": " spent", "font": {"size": 22}},
             gauge={
                 "shape": "angular",
                 "axis": {"range": [0, top], "tickprefix": "$", "tickformat": ",.0f", "nticks": 5},
@@ -137,7 +144,7 @@ def budget_gauge(budget: Budget) -> Any:
     )
     fig.update_layout(
         paper_bgcolor="rgba(0,0,0,0)",
-        height=190,
-        margin={"l": 24, "r": 24, "t": 16, "b": 0},
+        height=170,
+        margin={"l": 28, "r": 28, "t": 24, "b": 4},
     )
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,6 +40,10 @@ KEYS_PAGE_SIZE = 100  # LiteLLM's maximum for /key/list
 MAX_PAGES = 2000  # 2M rows a team-month: beyond this we refuse rather than show partial totals
 
 T = TypeVar("T")
+
+# stamina logs every scheduled retry at WARNING; with no logging configured (the CLI) Python's
+# last-resort handler would print them to stderr. The final typed error says what happened.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,9 @@ class LiteLLMClient:
         timeout: float = 30.0,
         max_concurrency: int = 8,
         attempts: int = 4,
+        daily_page_size: int = DAILY_PAGE_SIZE,
+        spend_logs_page_size: int = SPEND_LOGS_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         key = master_key.get_secret_value() if isinstance(master_key, SecretStr) else master_key
         self._host = urlsplit(base_url).netloc or base_url
@@ -260,6 +268,9 @@ class LiteLLMClient:
         )
         self.max_concurrency = max(1, max_concurrency)
         self.attempts = max(1, attempts)
+        self.daily_page_size = daily_page_size
+        self.spend_logs_page_size = spend_logs_page_size
+        self.max_pages = max_pages
         self.stats = RequestStats()
         self._stats_lock = threading.Lock()
 
@@ -385,7 +396,7 @@ class LiteLLMClient:
             return body
 
         first = page(1)
-        total_pages = min(_int(first.get("total_pages")) or 1, MAX_PAGES)
+        total_pages = min(_int(first.get("total_pages")) or 1, self.max_pages)
         bodies = [first, *self._parallel(page, range(2, total_pages + 1))]
         keys: dict[str, KeyInfo] = {}
         for body in bodies:
@@ -422,7 +433,7 @@ class LiteLLMClient:
             "team_ids": team_id,
             "start_date": month.first_day.isoformat(),
             "end_date": month.last_day.isoformat(),  # inclusive on this endpoint
-            "page_size": DAILY_PAGE_SIZE,
+            "page_size": self.daily_page_size,
         }
 
         def page(number: int) -> Mapping[str, Any]:
@@ -435,10 +446,10 @@ class LiteLLMClient:
         first = page(1)
         add_daily_activity_page(builder, first)
         total_pages = _int(_metadata(first).get("total_pages"))
-        if total_pages > MAX_PAGES:
+        if total_pages > self.max_pages:
             raise LiteLLMProtocolError(
                 f"LiteLLM reports {total_pages} pages of daily activity for one team-month; "
-                f"refusing to show partial totals (limit {MAX_PAGES})."
+                f"refusing to show partial totals (limit {self.max_pages})."
             )
         last = first
         for body in self._parallel(page, range(2, total_pages + 1)):
@@ -459,18 +470,19 @@ class LiteLLMClient:
             "team_id": team_id,
             "start_date": month.start.strftime("%Y-%m-%d %H:%M:%S"),
             "end_date": month.end.strftime("%Y-%m-%d %H:%M:%S"),
-            "page_size": SPEND_LOGS_PAGE_SIZE,
+            "page_size": self.spend_logs_page_size,
             "sort_by": "startTime",
             "sort_order": "asc",  # new rows land after the pages already read
         }
         aggregator = SpendLogAggregator(TeamUsageBuilder(team_id, month))
+        page_size = self.spend_logs_page_size
 
         def page(number: int) -> tuple[int, int]:
             body = self.get_json("/spend/logs/v2", {**base, "page": number})
             rows = body.get("data") if isinstance(body, Mapping) else None
             if not isinstance(rows, list):
                 raise LiteLLMProtocolError("LiteLLM's spend logs answer has no data list.")
-            if len(rows) > SPEND_LOGS_PAGE_SIZE:
+            if len(rows) > page_size:
                 raise LiteLLMProtocolError("LiteLLM's spend logs sent more rows than the page size.")
             aggregator.add_rows(rows)
             return len(rows), _int(body.get("total"))
@@ -478,18 +490,18 @@ class LiteLLMClient:
         # `total` is capped at 10,000, so it only tells how many pages surely exist; past that,
         # fetch waves of pages concurrently until one comes back short.
         size, total = page(1)
-        announced = math.ceil(total / SPEND_LOGS_PAGE_SIZE)
-        next_page, done = 2, size < SPEND_LOGS_PAGE_SIZE
+        announced = math.ceil(total / page_size)
+        next_page, done = 2, size < page_size
         while not done:
             wave_end = max(announced, next_page + self.max_concurrency - 1)
-            if wave_end > MAX_PAGES:
+            if wave_end > self.max_pages:
                 raise LiteLLMProtocolError(
-                    f"LiteLLM returned more than {MAX_PAGES * SPEND_LOGS_PAGE_SIZE:,} spend rows for "
+                    f"LiteLLM returned more than {self.max_pages * page_size:,} spend rows for "
                     "one team-month, or its pagination never ends; refusing partial totals."
                 )
             sizes = [n for n, _ in self._parallel(page, range(next_page, wave_end + 1))]
             next_page = wave_end + 1
-            done = any(n < SPEND_LOGS_PAGE_SIZE for n in sizes)
+            done = any(n < page_size for n in sizes)
         return aggregator.builder.build(SOURCE_SPEND_LOGS, fetched_at)
 
 

@@ -128,12 +128,12 @@ def cli_env(base_url: str, master_key: str, tenants_file: Path) -> dict[str, str
 
 
 @pytest.fixture(scope="session")
-def run_cli(
-    real_proxy: RealProxy, edges: dict[str, EdgeProxy], tenants_file: Path
-) -> Callable[..., CliRun]:
-    """`run_cli(*args, path=, base_url=, master_key=)`: the real console script as a subprocess.
+def run_cli(real_proxy: RealProxy, edges: dict[str, EdgeProxy], tenants_file: Path) -> Callable[..., CliRun]:
+    """`run_cli(*args, path=, base_url=, master_key=, fresh=)`: the real console script.
 
-    Successful runs are remembered per (path, args): several tests read the same export.
+    `path` is "direct" (the real proxy), "daily_activity" (through the pass-through edge) or
+    "spend_logs" (through the edge that hides the daily endpoint). Successful runs are remembered
+    per (path, args) because several tests read the same export; `fresh=True` runs again.
     """
     assert CLI.exists(), f"{CLI} is missing: pip install -e '.[dev]' first"
     cache: dict[tuple[Any, ...], CliRun] = {}
@@ -143,11 +143,12 @@ def run_cli(
         path: str = "direct",
         base_url: str | None = None,
         master_key: str | None = None,
+        fresh: bool = False,
     ) -> CliRun:
         url = base_url or (real_proxy.base_url if path == "direct" else edges[path].url)
         key = master_key if master_key is not None else real_proxy.master_key
         memo = (path, url, key, args)
-        if memo in cache:
+        if memo in cache and not fresh:
             return cache[memo]
         done = subprocess.run(
             [str(CLI), *args],

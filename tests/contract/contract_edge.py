@@ -93,15 +93,11 @@ class EdgeProxy:
                     return
                 headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
                 try:
-                    upstream = edge._client.request(
-                        self.command, self.path, headers=headers, content=body
-                    )
+                    upstream = edge._client.request(self.command, self.path, headers=headers, content=body)
                 except httpx.HTTPError:
                     self._reply(502, [("content-type", "text/plain")], b"bad gateway")
                     return
-                kept = [
-                    (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _HOP_BY_HOP
-                ]
+                kept = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in _HOP_BY_HOP]
                 self._reply(upstream.status_code, kept, upstream.content)
 
             def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

@@ -188,14 +188,12 @@ def flush_state(conn: psycopg.Connection[Any], team_ids: list[str]) -> dict[str,
     """Row counts and spend sums for our teams, as LiteLLM's tables hold them right now."""
     with conn.cursor() as cur:
         cur.execute(
-            'SELECT count(*), coalesce(sum(spend), 0) FROM "LiteLLM_SpendLogs" '
-            "WHERE team_id = ANY(%s)",
+            'SELECT count(*), coalesce(sum(spend), 0) FROM "LiteLLM_SpendLogs" WHERE team_id = ANY(%s)',
             (team_ids,),
         )
         log_rows, log_spend = cur.fetchone() or (0, 0.0)
         cur.execute(
-            'SELECT coalesce(sum(api_requests), 0) FROM "LiteLLM_DailyTeamSpend" '
-            "WHERE team_id = ANY(%s)",
+            'SELECT coalesce(sum(api_requests), 0) FROM "LiteLLM_DailyTeamSpend" WHERE team_id = ANY(%s)',
             (team_ids,),
         )
         (daily_requests,) = cur.fetchone() or (0,)
@@ -205,8 +203,7 @@ def flush_state(conn: psycopg.Connection[Any], team_ids: list[str]) -> dict[str,
         )
         (team_spend,) = cur.fetchone() or (0.0,)
         cur.execute(
-            'SELECT coalesce(sum(spend), 0) FROM "LiteLLM_VerificationToken" '
-            "WHERE team_id = ANY(%s)",
+            'SELECT coalesce(sum(spend), 0) FROM "LiteLLM_VerificationToken" WHERE team_id = ANY(%s)',
             (team_ids,),
         )
         (key_spend,) = cur.fetchone() or (0.0,)
@@ -235,8 +232,7 @@ def insert_boundary_rows(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
             )
             daily_templates[name] = _one(
                 conn,
-                'SELECT * FROM "LiteLLM_DailyTeamSpend" WHERE api_key = %s AND model_group = %s '
-                "LIMIT 1",
+                'SELECT * FROM "LiteLLM_DailyTeamSpend" WHERE api_key = %s AND model_group = %s LIMIT 1',
                 (key.token_hash, "mock-gpt"),
             )
         daily: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)

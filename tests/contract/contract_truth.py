@@ -57,10 +57,7 @@ def _fold(rows: list[tuple[Any, ...]]) -> Truth:
             name: (float(value) if name == "spend" else int(value))
             for name, value in zip(METRICS, values, strict=True)
         }
-    totals = {
-        name: sum((d[name] for d in days.values()), 0.0 if name == "spend" else 0)
-        for name in METRICS
-    }
+    totals = {name: sum((d[name] for d in days.values()), 0.0 if name == "spend" else 0) for name in METRICS}
     return Truth(days=days, totals=totals)
 
 
@@ -112,10 +109,32 @@ def team_row(conn: psycopg.Connection[Any], team_id: str) -> dict[str, Any]:
     """The team's budget columns as stored."""
     with conn.cursor() as cur:
         cur.execute(
-            'SELECT max_budget, spend, budget_reset_at, rpm_limit, tpm_limit '
+            "SELECT max_budget, spend, budget_reset_at, rpm_limit, tpm_limit "
             'FROM "LiteLLM_TeamTable" WHERE team_id = %s',
             (team_id,),
         )
         row = cur.fetchone()
     assert row is not None, team_id
     return dict(zip(("max_budget", "spend", "budget_reset_at", "rpm", "tpm"), row, strict=True))
+
+
+def models_from_spend_logs(
+    conn: psycopg.Connection[Any], team_id: str, hashes: list[str] | None, month: str
+) -> dict[str, dict[str, float]]:
+    """Per-model totals (LiteLLM's `model` column, e.g. `openai/fake-gpt`) from the raw rows."""
+    start, end, _, _ = month_bounds(month)
+    key_filter = "" if hashes is None else "AND api_key = ANY(%(hashes)s)"
+    sql = f"""
+        SELECT model,
+               sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), count(*),
+               count(*) FILTER (WHERE status = 'success'),
+               count(*) FILTER (WHERE status = 'failure'),
+               sum(spend)
+        FROM "LiteLLM_SpendLogs"
+        WHERE team_id = %(team)s {key_filter}
+          AND "startTime" >= %(start)s AND "startTime" < %(end)s
+        GROUP BY model ORDER BY model
+    """
+    with conn.cursor() as cur:
+        cur.execute(sql.encode(), {"team": team_id, "hashes": hashes, "start": start, "end": end})
+        return _fold(cur.fetchall()).days

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +12,7 @@ from e2e_helpers import (
     LOOPBACK,
     REPO,
     Service,
+    Stack,
     clean_env,
     free_port,
     register_client,
@@ -36,17 +36,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 ACTION_TIMEOUT_MS = 15_000
-
-
-@dataclass(frozen=True)
-class Stack:
-    """What the browser talks to: the app and its identity provider."""
-
-    app_url: str
-    provider_url: str
-    personas: Mapping[str, Mapping[str, Any]]
-    app: Service
-    provider: Service
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +68,7 @@ def stack(
             client_secret=client_secret,
             provider_url=provider.url,
         )
-        app = start_streamlit(
-            REPO / "app.py", port=port, secrets=secrets, workdir=workdir, env=env
-        )
+        app = start_streamlit(REPO / "app.py", port=port, secrets=secrets, workdir=workdir, env=env)
         yield Stack(app.url, provider.url, personas, app, provider)
     finally:
         if app is not None:
@@ -139,4 +126,3 @@ def screenshots() -> Path:
     """Where each persona's full-page screenshot goes (git-ignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
-

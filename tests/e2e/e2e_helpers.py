@@ -15,15 +15,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
-CSV_HEADER = (
-    "date,input_tokens,output_tokens,total_tokens,requests,successful_requests,"
-    "failed_requests,spend"
-)
+CSV_HEADER = "date,input_tokens,output_tokens,total_tokens,requests,successful_requests,failed_requests,spend"
 
 # The configuration contract (DESIGN.md) plus what could point the app elsewhere: the app under
 # test must run on the embedded demo, whatever the developer's shell exports.
@@ -94,14 +92,23 @@ class Service:
             self.process.wait(timeout=10)
 
 
+@dataclass(frozen=True)
+class Stack:
+    """What the browser talks to: the app and its identity provider."""
+
+    app_url: str
+    provider_url: str
+    personas: Mapping[str, Mapping[str, Any]]
+    app: Service
+    provider: Service
+
+
 def start_service(
     name: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path, url: str
 ) -> Service:
     """Start a child process with stdout and stderr going to `log`."""
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            list(argv), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(list(argv), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     return Service(name, process, log, url)
 
 
@@ -190,9 +197,7 @@ def write_auth_secrets(
     path.write_text("\n".join(lines) + "\n")
 
 
-def start_streamlit(
-    app: Path, *, port: int, secrets: Path, workdir: Path, env: Mapping[str, str]
-) -> Service:
+def start_streamlit(app: Path, *, port: int, secrets: Path, workdir: Path, env: Mapping[str, str]) -> Service:
     """`streamlit run app` on loopback, secrets only from `secrets`, cwd and HOME in `workdir`."""
     argv = [sys.executable, "-m", "streamlit", "run", str(app)]
     argv += ["--server.headless", "true", "--server.address", LOOPBACK, "--server.port", str(port)]
@@ -201,6 +206,8 @@ def start_streamlit(
     argv += ["--secrets.files", str(secrets)]
     argv += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     argv += ["--server.runOnSave", "false", "--global.developmentMode", "false"]
+    # What a visitor on a real host name gets ("auto" shows developer menus on loopback only).
+    argv += ["--client.toolbarMode", "viewer"]
     service = start_service(
         "streamlit",
         argv,
@@ -210,9 +217,7 @@ def start_streamlit(
         url=f"http://{LOOPBACK}:{port}",
     )
     try:
-        wait_until_ready(
-            service, "/_stcore/health", timeout=90, ready=lambda r: r.status_code == 200
-        )
+        wait_until_ready(service, "/_stcore/health", timeout=90, ready=lambda r: r.status_code == 200)
     except BaseException:
         service.stop()
         raise

@@ -1,0 +1,20 @@
+"""Entry point: sign-in gate, then the pages this person may use (st.navigation, built per role)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+
+ui.page_setup()
+session = ui.current_session()
+if isinstance(session, ui.Session):
+    pages = [st.Page("pages/usage.py", title="Usage", icon=":material/bar_chart:", default=True)]
+    if session.user.is_platform_admin:  # for anyone else the Admin page does not exist
+        pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
+    page = st.navigation(pages)
+    ui.sidebar_identity(session)
+else:
+    # Sign-in, fail-closed and configuration screens: every URL lands here.
+    page = st.navigation([st.Page(session, title="Sign in", url_path="sign-in")], position="hidden")
+page.run()

@@ -1,0 +1,128 @@
+"""Admin: any LiteLLM team (optionally one key alias), or any tenant of any org; every view is audited."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import report_view
+import ui
+from usage_core import display
+from usage_core.access import visible_tenants
+from usage_core.errors import UpstreamError
+from usage_core.selection import select
+
+TEAM, TENANT = "LiteLLM team", "Tenant"
+WHOLE_TEAM = ""
+
+
+def _on_mode() -> None:
+    month = st.query_params.get("month")
+    st.query_params.clear()
+    if month:
+        st.query_params["month"] = month
+    st.session_state["admin_mode_next"] = st.session_state["admin_mode"]
+
+
+def _on_team() -> None:
+    st.query_params.pop("key_alias", None)
+    st.query_params.pop("tenant", None)
+    st.query_params["team"] = st.session_state["pick_team"]
+
+
+def _on_alias() -> None:
+    alias = st.session_state["pick_alias"]
+    if alias:
+        st.query_params["key_alias"] = alias
+    else:
+        st.query_params.pop("key_alias", None)
+
+
+def _on_tenant() -> None:
+    st.query_params.pop("team", None)
+    st.query_params.pop("key_alias", None)
+    st.query_params["tenant"] = st.session_state["pick_admin_tenant"]
+
+
+def _on_month() -> None:
+    st.query_params["month"] = str(st.session_state["pick_month"])
+
+
+session = ui.require_session()
+if not session.user.is_platform_admin:  # navigation already hides this page; refuse anyway
+    st.stop()
+config = session.settings
+params = st.query_params.to_dict()
+if params.get("tenant"):
+    mode = TENANT
+elif params.get("team"):
+    mode = TEAM
+else:
+    mode = st.session_state.pop("admin_mode_next", TEAM)
+
+st.session_state["admin_mode"] = mode
+st.segmented_control("View", [TEAM, TENANT], key="admin_mode", on_change=_on_mode)
+pickers = st.container(horizontal=True)
+try:
+    if mode == TEAM:
+        teams = {t.team_id: t for t in ui.teams(config)}
+        if not params.get("team") and teams:
+            params["team"] = next(iter(teams))
+        tenants = []
+    else:
+        tenants = list(ui.tenants(config))
+except UpstreamError as problem:
+    ui.upstream_error(problem, key="retry_admin")
+    st.stop()
+
+selection = select(session.user, tenants, params)
+st.query_params.from_dict(selection.params)
+resolution, month, scope = selection.resolution, selection.month, selection.resolution.scope
+
+with pickers:
+    if mode == TEAM:
+        team_ids = list(teams)
+        if scope is not None and scope.team_id not in teams:
+            team_ids.append(scope.team_id)  # a linked team LiteLLM did not list: still viewable
+        st.session_state["pick_team"] = scope.team_id if scope else None
+        st.selectbox(
+            "Team",
+            team_ids,
+            format_func=lambda t: f"{teams[t].alias} ({t})" if t in teams and teams[t].alias else t,
+            key="pick_team",
+            on_change=_on_team,
+        )
+        if scope is not None:
+            try:
+                aliases = [WHOLE_TEAM, *ui.key_aliases(config, scope.team_id)]
+            except (UpstreamError, ValueError):
+                aliases = [WHOLE_TEAM]
+            if scope.key_alias and scope.key_alias not in aliases:
+                aliases.append(scope.key_alias)
+            st.session_state["pick_alias"] = scope.key_alias or WHOLE_TEAM
+            st.selectbox(
+                "Key alias",
+                aliases,
+                format_func=lambda a: a or "Whole team (company-wide)",
+                key="pick_alias",
+                on_change=_on_alias,
+            )
+    else:
+        everyone = {t.name: t for t in visible_tenants(session.user, tenants)}
+        st.session_state["pick_admin_tenant"] = resolution.tenant.name if resolution.tenant else None
+        st.selectbox(
+            "Tenant",
+            list(everyone),
+            format_func=lambda n: f"{everyone[n].display_name} · {everyone[n].org_id}",
+            key="pick_admin_tenant",
+            on_change=_on_tenant,
+        )
+refresh, as_of_slot = report_view.sidebar_month(month, _on_month)
+
+for notice in selection.notices:
+    st.warning(notice, icon=":material/link_off:")
+if scope is None:
+    st.info(resolution.reason if mode == TENANT else "LiteLLM lists no teams.", icon=":material/inbox:")
+    st.stop()
+st.info(display.admin_banner(scope, month), icon=":material/shield_person:")
+heading = resolution.tenant.display_name if resolution.tenant else scope.label
+report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

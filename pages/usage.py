@@ -1,0 +1,65 @@
+"""Usage: one tenant's month (or, from an admin's link, one team's), chosen in the sidebar or the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import report_view
+import ui
+from usage_core import display
+from usage_core.access import Outcome, visible_tenants
+from usage_core.errors import UpstreamError
+from usage_core.selection import select
+
+
+def _on_tenant() -> None:
+    st.query_params.pop("team", None)
+    st.query_params.pop("key_alias", None)
+    st.query_params["tenant"] = st.session_state["pick_tenant"]
+
+
+def _on_month() -> None:
+    st.query_params["month"] = str(st.session_state["pick_month"])
+
+
+session = ui.require_session()
+try:
+    tenants = ui.tenants(session.settings)
+except UpstreamError as problem:
+    ui.upstream_error(problem, key="retry_tenants")
+    st.stop()
+
+selection = select(session.user, tenants, st.query_params.to_dict())
+st.query_params.from_dict(selection.params)
+resolution, month = selection.resolution, selection.month
+options = {t.name: t for t in visible_tenants(session.user, tenants)}
+
+if options:
+    st.session_state["pick_tenant"] = resolution.tenant.name if resolution.tenant else None
+    st.sidebar.selectbox(
+        "Tenant",
+        list(options),
+        format_func=lambda name: options[name].display_name,
+        key="pick_tenant",
+        on_change=_on_tenant,
+        placeholder="A LiteLLM team (from the Admin page)",
+    )
+    with st.sidebar:
+        report_view.tenant_caption(resolution.tenant)
+refresh, as_of_slot = report_view.sidebar_month(month, _on_month)
+
+for notice in selection.notices:
+    st.warning(notice, icon=":material/link_off:")
+
+if resolution.outcome is Outcome.NO_TENANT:
+    with st.container(border=True):
+        st.subheader(":material/inbox: No active tenant found for your organization", anchor=False)
+        st.caption("When your platform team sets up a tenant for you, its usage will appear here.")
+elif resolution.scope is None:  # a tenant whose key is still being set up
+    heading = resolution.tenant.display_name if resolution.tenant else "Usage"
+    report_view.header(heading, month, [display.BADGE_DEMO] if session.demo else [])
+    st.info(resolution.reason, icon=":material/hourglass_empty:")
+else:
+    scope = resolution.scope
+    heading = resolution.tenant.display_name if resolution.tenant else scope.label
+    report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

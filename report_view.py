@@ -1,0 +1,202 @@
+"""Rendering one UsageReport (shared by the Usage and Admin pages); no data access, no rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+import ui
+from usage_core import charts, display
+from usage_core.access import Scope
+from usage_core.errors import InputError, UpstreamError
+from usage_core.months import Month
+from usage_core.reports import Budget, UsageReport, build_report
+from usage_core.tenants import Tenant
+
+BADGE_STYLE = {
+    display.BADGE_COMPANY_WIDE: ("orange", ":material/domain:"),
+    display.BADGE_ADMIN: ("violet", ":material/shield_person:"),
+    display.BADGE_DEMO: ("gray", ":material/science:"),
+}
+MONTHS_OFFERED = 13
+
+
+def month_options(selected: Month) -> list[Month]:
+    """This month and the twelve before it, plus an older month the URL asked for."""
+    options = Month.current().recent(MONTHS_OFFERED)
+    return options if selected in options else [*options, selected]
+
+
+def tenant_caption(tenant: Tenant | None) -> None:
+    """The tenant's id (the URL's ?tenant=) beneath the picker."""
+    if tenant is not None:
+        st.caption(f"`{tenant.name}` · org `{tenant.org_id}`")
+
+
+def header(heading: str, month: Month, labels: Sequence[str]) -> None:
+    """Title and badges."""
+    st.title(display.title(heading, month), anchor=False)
+    if labels:
+        with st.container(horizontal=True, gap="small"):
+            for label in labels:
+                color, icon = BADGE_STYLE.get(label, ("blue", None))
+                st.badge(label, icon=icon, color=color)  # type: ignore[arg-type]
+
+
+def _kpis(report: UsageReport) -> None:
+    totals = report.totals
+    spend, inp, out, req = st.columns(4)
+    spend.metric(
+        "Spend (USD)",
+        display.usd(totals.spend),
+        help=f"Exactly {display.usd_exact(totals.spend)}",
+        border=True,
+    )
+    inp.metric("Input tokens", display.count(totals.input_tokens), border=True)
+    out.metric("Output tokens", display.count(totals.output_tokens), border=True)
+    req.metric(
+        "Requests",
+        display.count(totals.requests),
+        delta=f"{display.count(totals.failed_requests)} failed",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+
+
+def _budget_card(title: str, budget: Budget, key: str) -> None:
+    with st.container(border=True, height="stretch"):
+        st.markdown(f"**{title}**")
+        if budget.max_budget is None:
+            st.markdown("### No budget set")
+            st.caption(f"{display.usd(budget.spend)} spent so far · no limit applies")
+            return
+        st.plotly_chart(charts.budget_gauge(budget), key=key, config={"displayModeBar": False})
+        st.caption(f"{display.budget_summary(budget)} · {display.resets(budget)}")
+
+
+def _limits_card(report: UsageReport) -> None:
+    limits = report.rate_limits
+    with st.container(border=True, height="stretch"):
+        st.markdown("**Rate limits**")
+        st.metric("Requests per minute", display.limit(limits.rpm, "rpm"))
+        st.metric("Tokens per minute", display.limit(limits.tpm, "tpm"))
+
+
+def _budgets(report: UsageReport) -> None:
+    cards = 3 if report.key_budget is not None else 2
+    columns = st.columns(cards)
+    with columns[0]:
+        _budget_card("Company budget", report.budget, "gauge_company")
+    if report.key_budget is not None:
+        with columns[1]:
+            _budget_card("This tenant's key budget", report.key_budget, "gauge_key")
+    with columns[-1]:
+        _limits_card(report)
+
+
+def _charts(report: UsageReport) -> None:
+    plain = {"displayModeBar": False}
+    with st.container(border=True):
+        st.markdown("**Daily spend (USD)**")
+        st.plotly_chart(charts.daily_spend(report), key="chart_spend", config=plain)
+    tokens, requests = st.columns(2)
+    with tokens, st.container(border=True):
+        st.markdown("**Daily tokens**")
+        st.plotly_chart(charts.daily_tokens(report), key="chart_tokens", config=plain)
+    with requests, st.container(border=True):
+        st.markdown("**Requests per day**")
+        st.plotly_chart(charts.daily_requests(report), key="chart_requests", config=plain)
+
+
+_NUMBER_COLUMNS = {
+    "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
+    "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
+    "total_tokens": st.column_config.NumberColumn("Total tokens", format="localized"),
+    "requests": st.column_config.NumberColumn("Requests", format="localized"),
+    "successful_requests": st.column_config.NumberColumn("Successful", format="localized"),
+    "failed_requests": st.column_config.NumberColumn("Failed", format="localized"),
+    "spend": st.column_config.NumberColumn("Spend (USD)", format="$%.4f"),
+}
+
+
+def _tables(report: UsageReport) -> None:
+    st.subheader("By model", anchor=False)
+    models = report.models_frame()
+    if models.empty:
+        st.caption("No requests this month.")
+    else:
+        st.dataframe(
+            models,
+            hide_index=True,
+            column_config={"model": st.column_config.TextColumn("Model"), **_NUMBER_COLUMNS},
+        )
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.subheader("By day (UTC)", anchor=False)
+        st.download_button(
+            "Download CSV",
+            data=report.to_csv().encode("utf-8"),
+            file_name=display.csv_file_name(report.scope, report.month),
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_csv",
+        )
+    st.dataframe(
+        report.daily_frame(),
+        hide_index=True,
+        column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"), **_NUMBER_COLUMNS},
+    )
+
+
+def report(report: UsageReport) -> None:
+    """KPIs, budgets, charts and tables of one report."""
+    _kpis(report)
+    _budgets(report)
+    _charts(report)
+    _tables(report)
+
+
+def sidebar_month(month: Month, on_change: Callable[[], None]) -> tuple[bool, DeltaGenerator]:
+    """Month picker, Refresh and the 'data as of' slot, in the sidebar; returns (refresh, slot)."""
+    with st.sidebar:
+        st.session_state["pick_month"] = month
+        st.selectbox(
+            "Month",
+            month_options(month),
+            format_func=lambda m: m.label,
+            key="pick_month",
+            on_change=on_change,
+        )
+        refresh = st.button("Refresh", icon=":material/refresh:", width="stretch")
+        return refresh, st.empty()
+
+
+def scoped(
+    session: ui.Session,
+    scope: Scope,
+    heading: str,
+    month: Month,
+    *,
+    refresh: bool,
+    as_of_slot: DeltaGenerator,
+) -> None:
+    """Fetch (cached), audit an admin's view, and render one scope's report; errors stay in place."""
+    config = session.settings
+    if refresh:
+        ui.forget_snapshot(config, scope.team_id, month)
+    header(heading, month, display.badges(scope, session.user, demo=session.demo))
+    try:
+        snapshot = ui.snapshot(config, scope.team_id, month)
+    except UpstreamError as problem:
+        ui.upstream_error(problem, key="retry_usage")
+        return
+    except InputError as problem:  # e.g. an admin's link to a team LiteLLM does not know
+        st.warning(str(problem), icon=":material/link_off:")
+        return
+    ui.audit_admin_view(session, scope, month)
+    usage = build_report(scope, month, snapshot)
+    as_of_slot.caption(display.as_of(usage.as_of))
+    report(usage)
