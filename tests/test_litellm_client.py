@@ -31,7 +31,9 @@ SECRET = "sk-test-secret-master-key"
 
 def demo_client(demo: DemoLiteLLM | None = None, **kwargs: Any) -> LiteLLMClient:
     demo = demo or DemoLiteLLM(now=NOW)
-    return LiteLLMClient("http://litellm.demo", DEMO_MASTER_KEY, transport=httpx.MockTransport(demo), **kwargs)
+    return LiteLLMClient(
+        "http://litellm.demo", DEMO_MASTER_KEY, transport=httpx.MockTransport(demo), **kwargs
+    )
 
 
 def handler_client(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> LiteLLMClient:
@@ -125,7 +127,9 @@ def spend_row(request_id: str, started: str, alias: str = "acme", **extra: Any) 
     }
 
 
-def pages_handler(pages: list[list[dict[str, Any]]], total: int | None = None) -> Callable[..., httpx.Response]:
+def pages_handler(
+    pages: list[list[dict[str, Any]]], total: int | None = None
+) -> Callable[..., httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
         data = pages[page - 1] if page <= len(pages) else []
@@ -194,7 +198,11 @@ def test_daily_pagination_that_lies_fails_loudly() -> None:
 def test_daily_days_outside_the_month_are_ignored() -> None:
     day = {"metrics": {"api_requests": 3, "spend": 1.0}, "breakdown": {}}
     body = {
-        "results": [{"date": "2026-10-01", **day}, {"date": "2026-09-30", **day}, {"date": "2026-08-31", **day}],
+        "results": [
+            {"date": "2026-10-01", **day},
+            {"date": "2026-09-30", **day},
+            {"date": "2026-08-31", **day},
+        ],
         "metadata": {"total_pages": 1, "has_more": False},
     }
     usage = handler_client(lambda r: httpx.Response(200, json=body)).team_usage_from_daily_activity(
@@ -265,7 +273,9 @@ def test_a_refused_master_key_is_not_retried(status: int) -> None:
 
 
 def test_wrong_master_key_against_the_emulator() -> None:
-    client = LiteLLMClient("http://litellm.demo", "wrong", transport=httpx.MockTransport(DemoLiteLLM(now=NOW)))
+    client = LiteLLMClient(
+        "http://litellm.demo", "wrong", transport=httpx.MockTransport(DemoLiteLLM(now=NOW))
+    )
     with pytest.raises(LiteLLMAuthError, match="HTTP 401"):
         client.team_usage(ACME, Month(2026, 11))
 
@@ -300,7 +310,11 @@ def test_pages_are_fetched_concurrently_within_the_bound() -> None:
                 in_flight[0] -= 1
 
     client = LiteLLMClient(
-        "http://x", DEMO_MASTER_KEY, transport=httpx.MockTransport(handler), max_concurrency=3, daily_page_size=20
+        "http://x",
+        DEMO_MASTER_KEY,
+        transport=httpx.MockTransport(handler),
+        max_concurrency=3,
+        daily_page_size=20,
     )
     client.team_usage_from_daily_activity(ACME, Month(2026, 10))
     assert client.stats.requests > 6
@@ -312,5 +326,9 @@ def test_keys_and_teams_from_the_emulator() -> None:
     keys = {k.alias: k for k in client.list_keys(ACME)}
     assert set(keys) == {"acme-prod", "acme-prod-eu", "acme-dev"}
     assert keys["acme-prod"].max_budget is not None and keys["acme-dev"].max_budget is None
-    assert [t.team_id for t in client.list_teams()] == ["team-acme-7f3a", "team-globex-19c2", "team-initech-5b8e"]
+    assert [t.team_id for t in client.list_teams()] == [
+        "team-acme-7f3a",
+        "team-globex-19c2",
+        "team-initech-5b8e",
+    ]
     assert client.team_info("team-initech-5b8e").max_budget is None

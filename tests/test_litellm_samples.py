@@ -35,7 +35,9 @@ def client_serving(name: str, **kwargs: Any) -> LiteLLMClient:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(recorded["status_code"], json=recorded["body"])
 
-    return LiteLLMClient("http://litellm.test", "sk-test-master", transport=httpx.MockTransport(handler), **kwargs)
+    return LiteLLMClient(
+        "http://litellm.test", "sk-test-master", transport=httpx.MockTransport(handler), **kwargs
+    )
 
 
 def daily_usage(name: str) -> Any:
@@ -70,7 +72,11 @@ def check_team_daily_activity() -> None:
     assert close(total(usage, "acme-dev"), DEV_METRICS)
     assert close(total(usage, None), TEAM_METRICS)
     assert total(usage, "acme") == Metrics()  # a prefix of both aliases matches neither
-    assert set(usage.slice_for("acme-prod").models) == {"openai/fake-gpt", "openai/mock-gpt", "openai/broken-gpt"}
+    assert set(usage.slice_for("acme-prod").models) == {
+        "openai/fake-gpt",
+        "openai/mock-gpt",
+        "openai/broken-gpt",
+    }
     assert usage.slice_for("acme-prod").models["openai/broken-gpt"].failed_requests == 1
 
 

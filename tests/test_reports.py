@@ -189,7 +189,7 @@ def test_frames_match_the_rows() -> None:
     frame = report.daily_frame()
     assert list(frame.columns) == list(CSV_COLUMNS) and len(frame) == 27
     assert frame["requests"].sum() == report.totals.requests
-    assert list(report.models_frame().columns)[0] == "model"
+    assert list(report.models_frame().columns) == ["model", *CSV_COLUMNS[1:]]
 
 
 def test_service_report_from_the_emulator() -> None:

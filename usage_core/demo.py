@@ -257,13 +257,13 @@ class DemoData:
         """The team's max budget (a round number)."""
         if team.budget_ratio is None:
             return None
-        return float(max(10, round(self.month_spend(team) * team.budget_ratio, -1)))
+        return float(max(1, round(self.month_spend(team) * team.budget_ratio)))
 
     def key_budget(self, team: DemoTeam, key: DemoKey) -> float | None:
         """The key's own max budget."""
         if key.max_budget_ratio is None:
             return None
-        return float(max(5, round(self.month_spend(team, key) * key.max_budget_ratio, -1)))
+        return float(max(1, round(self.month_spend(team, key) * key.max_budget_ratio)))
 
 
 @lru_cache(maxsize=8192)
