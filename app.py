@@ -9,9 +9,9 @@ import ui
 ui.page_setup()
 session = ui.current_session()
 if isinstance(session, ui.Session):
-    pages = [st.Page("pages/usage.py", title="Usage", icon=":material/bar_chart:", default=True)]
+    pages = [st.Page("views/usage.py", title="Usage", icon=":material/bar_chart:", default=True)]
     if session.user.is_platform_admin:  # for anyone else the Admin page does not exist
-        pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
+        pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
     page = st.navigation(pages)
     ui.sidebar_identity(session)
 else:

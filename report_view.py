@@ -170,7 +170,7 @@ def sidebar_month(month: Month, on_change: Callable[[], None]) -> tuple[bool, De
             key="pick_month",
             on_change=on_change,
         )
-        refresh = st.button("Refresh", icon=":material/refresh:", width="stretch")
+        refresh = st.button("Refresh", key="refresh", icon=":material/refresh:", width="stretch")
         return refresh, st.empty()
 
 

@@ -13,7 +13,7 @@ Kept as the baseline the benchmark compares against; do not fix it. What it does
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,8 +24,8 @@ def _js_local_date_iso(year: int, month_index: int, day: int) -> str:
     # JS: month_index may be 12 (next year's January) and day 0 (the previous month's last day).
     first = date(year + month_index // 12, month_index % 12 + 1, 1)
     local_midnight = datetime.combine(first + timedelta(days=day - 1), datetime.min.time())
-    utc = datetime.fromtimestamp(time.mktime(local_midnight.timetuple()), tz=None)
-    utc = datetime.utcfromtimestamp(time.mktime(local_midnight.timetuple()))
+    epoch = time.mktime(local_midnight.timetuple())  # local wall time -> instant
+    utc = datetime.fromtimestamp(epoch, UTC)  # toISOString() is UTC
     return utc.date().isoformat()
 
 

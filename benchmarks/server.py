@@ -5,7 +5,8 @@ Counts requests and response bytes at the server; `GET /__bench/stats` reads and
 
     python -m benchmarks.server --sizes 1000,10000 --delay-ms 5
 
-prints one JSON line `{"url": ..., "teams": {"1000": team_id, ...}}` when ready.
+prints one JSON line `{"url": ..., "teams": {"1000": team_id, ...}}` when ready (the
+handler is usage_core.demo's DemoLiteLLM with one benchmark team per size).
 """
 
 from __future__ import annotations
@@ -90,35 +91,19 @@ def make_server(app: Handler, *, delay_s: float = 0.005, port: int = 0) -> Threa
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.dataset import TeamMonth, month_for_benchmark
-    from benchmarks.emulator import BenchLiteLLM
+    """Serve usage_core.demo's emulator with one benchmark team per size; print the address."""
+    from benchmarks.demo_backend import make_emulator, pinned_now
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--delay-ms", type=float, default=5.0)
-    parser.add_argument("--master-key", default="sk-bench")
-    parser.add_argument("--month", default=None)
+    parser.add_argument("--master-key", default="sk-bench-emulator")
     args = parser.parse_args(argv)
-    from usage_core.months import Month
-
-    month = Month.parse(args.month) if args.month else month_for_benchmark()
-    months = [TeamMonth.generate(int(n), month) for n in args.sizes.split(",")]
-    app = BenchLiteLLM(months, master_key=args.master_key)
-    for tm in months:
-        app.renderer(tm)
-        _ = tm.daily_rows
+    sizes = [int(n) for n in args.sizes.split(",")]
+    app = make_emulator(sizes, pinned_now(), args.master_key)
     server = make_server(app, delay_s=args.delay_ms / 1000)
     host, port = server.server_address[:2]
-    print(
-        json.dumps(
-            {
-                "url": f"http://{host}:{port}",
-                "month": str(month),
-                "teams": {str(tm.n): tm.team_id for tm in months},
-            }
-        ),
-        flush=True,
-    )
+    print(json.dumps({"url": f"http://{host}:{port}", "teams": {str(n): f"team-bench-{n}" for n in sizes}}), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -81,9 +81,23 @@ def badges(scope: Scope, user: User, *, demo: bool) -> list[str]:
     return labels
 
 
-def admin_banner(scope: Scope, month: Month) -> str:
-    """The banner an admin sees above any report."""
-    return f"Viewing as admin: {scope.label}, {month.label}"
+def heading(scope: Scope, tenant_display_name: str | None, team_name: str | None = None) -> str:
+    """What a report is about: the tenant's display name, or the team (and key alias)."""
+    if tenant_display_name:
+        return tenant_display_name
+    team = team_name or f"Team {scope.team_id}"
+    return team if scope.key_alias is None else f"{team} · {scope.key_alias}"
+
+
+def admin_banner(scope: Scope, month: Month, team_name: str | None = None) -> str:
+    """The banner a platform admin sees above a report: exactly what is being looked at."""
+    if scope.tenant:
+        what = scope.label
+    elif scope.key_alias is None:
+        what = f"{team_name or 'team'} (team {scope.team_id}, company-wide)"
+    else:
+        what = f"key alias {scope.key_alias} of {team_name or 'team'} (team {scope.team_id})"
+    return f"Viewing as admin: {what}, {month.label}"
 
 
 def csv_file_name(scope: Scope, month: Month) -> str:

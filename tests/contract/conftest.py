@@ -3,12 +3,7 @@ run, the edge proxy that plays an older LiteLLM, LiteLLM's own numbers, and the 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +11,10 @@ import httpx
 import psycopg
 import pytest
 import yaml
+from contract_cli import CLI, CliRun, cli_env, run_cli_process
 from contract_edge import EdgeProxy
 from contract_env import ProxyEnvError, RealProxy, load_real_proxy
-from contract_seed import Seed, build_seed
-
-CLI = Path(sys.executable).with_name("usage-dashboard")
-CLI_TIMEOUT_SECONDS = 60
-# The two ways the client can read usage; "direct" is the real proxy without the edge in between.
-PATHS = ("daily_activity", "spend_logs")
-
-
-@dataclass(frozen=True)
-class CliRun:
-    """One finished `usage-dashboard` process."""
-
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> dict[str, Any]:
-        """stdout as JSON, after checking the run succeeded."""
-        assert self.returncode == 0, f"{self.args} exited {self.returncode}: {self.stderr}"
-        data: dict[str, Any] = json.loads(self.stdout)
-        return data
+from contract_seed import BULK_MONTH, Seed, build_seed, insert_bulk_month
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +39,13 @@ def real_proxy() -> RealProxy:
 def seed(real_proxy: RealProxy) -> Seed:
     """Teams, keys, completions and boundary rows of this run, flushed into LiteLLM's tables."""
     return build_seed(real_proxy)
+
+
+@pytest.fixture(scope="session")
+def bulk_month(real_proxy: RealProxy, seed: Seed) -> str:
+    """A past month with more rows than either endpoint serves on one page (team A)."""
+    insert_bulk_month(real_proxy, seed.keys)
+    return BULK_MONTH
 
 
 @pytest.fixture(scope="session")
@@ -111,22 +93,6 @@ def tenants_file(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def cli_env(base_url: str, master_key: str, tenants_file: Path) -> dict[str, str]:
-    """A clean environment: only what the CLI is configured with (no LITELLM_* leaks in)."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
-    }
-    env.update(
-        LITELLM_BASE_URL=base_url,
-        LITELLM_MASTER_KEY=master_key,
-        TENANTS_FILE=str(tenants_file),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 @pytest.fixture(scope="session")
 def run_cli(real_proxy: RealProxy, edges: dict[str, EdgeProxy], tenants_file: Path) -> Callable[..., CliRun]:
     """`run_cli(*args, path=, base_url=, master_key=, fresh=)`: the real console script.
@@ -150,15 +116,7 @@ def run_cli(real_proxy: RealProxy, edges: dict[str, EdgeProxy], tenants_file: Pa
         memo = (path, url, key, args)
         if memo in cache and not fresh:
             return cache[memo]
-        done = subprocess.run(
-            [str(CLI), *args],
-            env=cli_env(url, key, tenants_file),
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
-        result = CliRun(tuple(args), done.returncode, done.stdout, done.stderr)
+        result = run_cli_process(tuple(args), cli_env(url, key, tenants_file))
         if result.returncode == 0:
             cache[memo] = result
         return result

@@ -324,3 +324,117 @@ def build_seed(proxy: RealProxy) -> Seed:
         calls=calls,
         months=tuple(months),
     )
+
+
+# A month big enough to page on both read paths: more raw rows than /spend/logs/v2's 10,000-row
+# `total` cap, and more daily aggregate rows than one /team/daily/activity page, with requests that
+# share a startTime (LiteLLM pages with ORDER BY "startTime" alone) and one at the last instant.
+BULK_MONTH = "2026-07"
+BULK_ROWS = {"base": 5_800, "dev": 4_700}
+BULK_MODELS = 23
+
+
+def bulk_rows(name: str, count: int) -> list[tuple[datetime, str, int, int, str]]:
+    """(startTime, model, prompt, completion, status) for one key's bulk rows: ties of 3."""
+    start = datetime(2026, 7, 1)
+    span = timedelta(days=31) - timedelta(milliseconds=1)
+    step = span / (count // 3 + 1)
+    rows = []
+    for i in range(count):
+        moment = start + step * (i // 3)
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        failed = i % 17 == 0
+        prompt = 0 if failed else 10 + (i * 7 + len(name)) % 97
+        completion = 0 if failed else 5 + i % 53
+        rows.append(
+            (moment, f"openai/bulk-{i % BULK_MODELS}", prompt, completion, "failure" if failed else "success")
+        )
+    rows[-1] = (datetime(2026, 7, 31, 23, 59, 59, 999000), *rows[-1][1:])
+    rows[-2] = (datetime(2026, 7, 31, 23, 59, 59, 999000), *rows[-2][1:])
+    return rows
+
+
+def insert_bulk_month(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
+    """Clone real rows of each key into BULK_MONTH, with the daily aggregates to match."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with psycopg.connect(proxy.database_url, row_factory=dict_row) as conn:
+        for name, count in BULK_ROWS.items():
+            key = keys[name]
+            template = _one(
+                conn,
+                'SELECT * FROM "LiteLLM_SpendLogs" WHERE api_key = %s AND status = %s LIMIT 1',
+                (key.token_hash, "success"),
+            )
+            daily_template = _one(
+                conn, 'SELECT * FROM "LiteLLM_DailyTeamSpend" WHERE api_key = %s LIMIT 1', (key.token_hash,)
+            )
+            # LiteLLM's own metadata, minus its ~7 kB copy of the model price map: same meaning,
+            # pages a quarter the size (the fallback reads 11 pages of 1,000 of these).
+            metadata = {k: v for k, v in template["metadata"].items() if k != "model_map_information"}
+            logs: list[dict[str, Any]] = []
+            daily: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+            for start, model, prompt, completion, status in bulk_rows(name, count):
+                ok = status == "success"
+                spend = prompt * INPUT_PRICE + completion * OUTPUT_PRICE if ok else 0.0
+                logs.append(
+                    dict(
+                        template,
+                        request_id=f"ct-bulk-{uuid.uuid4()}",
+                        metadata=metadata,
+                        litellm_call_id=None,
+                        startTime=start,
+                        endTime=start + timedelta(milliseconds=250),
+                        completionStartTime=None,
+                        model=model,
+                        model_group=model.removeprefix("openai/"),
+                        prompt_tokens=prompt,
+                        completion_tokens=completion,
+                        total_tokens=prompt + completion,
+                        spend=spend,
+                        status=status,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                agg = daily[(start.date().isoformat(), model)]
+                for column, value in (
+                    ("prompt_tokens", prompt),
+                    ("completion_tokens", completion),
+                    ("spend", spend),
+                    ("api_requests", 1),
+                    ("successful_requests", int(ok)),
+                    ("failed_requests", int(not ok)),
+                ):
+                    agg[column] = agg.get(column, 0) + value
+            _insert_many(conn, "LiteLLM_SpendLogs", logs)
+            _insert_many(
+                conn,
+                "LiteLLM_DailyTeamSpend",
+                [
+                    dict(
+                        daily_template,
+                        id=str(uuid.uuid4()),
+                        date=day,
+                        model=model,
+                        model_group=model.removeprefix("openai/"),
+                        cache_read_input_tokens=0,
+                        cache_creation_input_tokens=0,
+                        total_response_time_ms=0,
+                        timed_requests=0,
+                        created_at=now,
+                        updated_at=now,
+                        **sums,
+                    )
+                    for (day, model), sums in daily.items()
+                ],
+            )
+        conn.commit()
+
+
+def _insert_many(conn: psycopg.Connection[Any], table: str, rows: list[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    values = [[Jsonb(row[c]) if isinstance(row[c], dict | list) else row[c] for c in columns] for row in rows]
+    with conn.cursor() as cur:
+        cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})'.encode(), values)

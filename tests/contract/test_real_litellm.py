@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from conftest import PATHS, CliRun
+from contract_cli import PATHS, CliRun
 from contract_edge import EdgeProxy
 from contract_env import RealProxy
 from contract_seed import BOUNDARY_MONTH, NEXT_MONTH, Seed
@@ -449,3 +449,56 @@ def test_unreachable_proxy_exits_3(seed: Seed, real_proxy: RealProxy, run_cli: C
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     run = run_cli(*export_args(seed, "base", resolve_month(CURRENT), "csv"), base_url=closed)
     assert_clean_failure(run, 3, real_proxy.master_key)
+
+
+# --- a month that needs many pages on both paths -------------------------------------------------
+
+
+def test_bulk_month_exceeds_one_page_everywhere(
+    seed: Seed, db: psycopg.Connection[Any], bulk_month: str
+) -> None:
+    """More than 10,000 raw rows (the v2 `total` cap), more than 1,000 daily rows, tied startTimes."""
+    with db.cursor() as cur:
+        cur.execute(
+            'SELECT count(*), count(DISTINCT "startTime") FROM "LiteLLM_SpendLogs" '
+            "WHERE team_id = %s AND to_char(\"startTime\", 'YYYY-MM') = %s",
+            (seed.team_a, bulk_month),
+        )
+        rows, instants = cur.fetchone() or (0, 0)
+        cur.execute(
+            'SELECT count(*) FROM "LiteLLM_DailyTeamSpend" WHERE team_id = %s AND date LIKE %s',
+            (seed.team_a, f"{bulk_month}-%"),
+        )
+        (daily_rows,) = cur.fetchone() or (0,)
+    assert rows > 10_000 and daily_rows > 1_000 and instants < rows
+    for key in ("base", "dev", None):
+        logs, daily = truth_for(db, seed.team_a, None if key is None else alias_of(seed, key), bulk_month)
+        assert set(logs.days) == set(daily.days)
+        assert_metrics(daily.totals, logs.totals, f"bulk {key}")
+
+
+@pytest.mark.parametrize("key", ["base", None])
+def test_bulk_month_daily_activity_reads_every_page(
+    seed: Seed,
+    db: psycopg.Connection[Any],
+    run_cli: Callable[..., CliRun],
+    bulk_month: str,
+    key: str | None,
+) -> None:
+    """Days split across /team/daily/activity pages are merged, never taken from one page."""
+    alias = None if key is None else alias_of(seed, key)
+    report = run_cli(
+        *export_args(seed, key, bulk_month, "json", team=seed.team_a), path="daily_activity"
+    ).json()
+    logs, daily = truth_for(db, seed.team_a, alias, bulk_month)
+    assert_report(report, daily, bulk_month, f"bulk {key} daily activity")
+    assert_report(report, logs, bulk_month, f"bulk {key} daily activity")
+
+
+def test_bulk_month_spend_logs_reads_past_the_cap(
+    seed: Seed, db: psycopg.Connection[Any], run_cli: Callable[..., CliRun], bulk_month: str
+) -> None:
+    """The fallback reads every raw row: past the 10,000 cap and across tied startTimes."""
+    report = run_cli(*export_args(seed, None, bulk_month, "json", team=seed.team_a), path="spend_logs").json()
+    logs, _ = truth_for(db, seed.team_a, None, bulk_month)
+    assert_report(report, logs, bulk_month, "bulk company-wide via spend logs")

@@ -61,7 +61,7 @@ def stack(
         redirect_uri = f"http://{LOOPBACK}:{port}/oauth2callback"
         client_id, client_secret = register_client(provider.url, redirect_uri)
         secrets = workdir / ".streamlit" / "secrets.toml"
-        write_auth_secrets(
+        cookie_secret = write_auth_secrets(
             secrets,
             redirect_uri=redirect_uri,
             client_id=client_id,
@@ -69,7 +69,7 @@ def stack(
             provider_url=provider.url,
         )
         app = start_streamlit(REPO / "app.py", port=port, secrets=secrets, workdir=workdir, env=env)
-        yield Stack(app.url, provider.url, personas, app, provider)
+        yield Stack(app.url, provider.url, personas, app, provider, (client_secret, cookie_secret))
     finally:
         if app is not None:
             app.stop()

@@ -29,8 +29,10 @@ APP_TIMEOUT_MS = 30_000  # a cold first render imports pandas and plotly
 
 
 def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current script run (its status widget is gone)."""
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=APP_TIMEOUT_MS)
+    """Wait until Streamlit has finished its script run and dropped every stale element."""
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=APP_TIMEOUT_MS)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=APP_TIMEOUT_MS)
 
 
 def login(page: Page, app_url: str, provider_url: str, sub: str) -> None:

@@ -101,6 +101,7 @@ class Stack:
     personas: Mapping[str, Mapping[str, Any]]
     app: Service
     provider: Service
+    secrets: tuple[str, ...]  # the OIDC client secret and the cookie secret: never to be shown
 
 
 def start_service(
@@ -182,8 +183,8 @@ def toml_string(value: str) -> str:
 
 def write_auth_secrets(
     path: Path, *, redirect_uri: str, client_id: str, client_secret: str, provider_url: str
-) -> None:
-    """Streamlit's `[auth]` section for one OIDC provider."""
+) -> str:
+    """Streamlit's `[auth]` section for one OIDC provider; returns the cookie secret it chose."""
     cookie_secret = os.urandom(24).hex()
     lines = [
         "[auth]",
@@ -195,6 +196,7 @@ def write_auth_secrets(
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+    return cookie_secret
 
 
 def start_streamlit(app: Path, *, port: int, secrets: Path, workdir: Path, env: Mapping[str, str]) -> Service:

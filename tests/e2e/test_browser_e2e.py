@@ -6,6 +6,7 @@ independently of usage_core.access, so a wiring mistake in the app cannot agree 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from e2e_browser import (
+    ALERT,
     MAIN,
     SIDEBAR,
     Kpis,
@@ -38,6 +40,7 @@ from usage_core.tenants import Tenant
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
 TENANT_PICKER = "Tenant"
+MONTH_PICKER = "Month"
 ADMIN_PATH = "admin"  # st.Page's default url_path for pages/admin.py (checked in the admin test)
 
 
@@ -121,6 +124,7 @@ def test_persona_sees_own_tenants_and_csv_equals_kpis(
     tenant = tenant_in_title(title(page), expected)
 
     assert_picker_lists(selectbox_options(page, TENANT_PICKER), expected)
+    expect(page.locator(SIDEBAR)).to_contain_text(re.compile(r"Data as of \d\d:\d\d UTC"))
     has_admin_link = any("admin" in text.lower() for text in nav_links(page))
     assert has_admin_link == (persona == "admin")
 
@@ -130,12 +134,16 @@ def test_persona_sees_own_tenants_and_csv_equals_kpis(
     assert_csv_matches_kpis(text, shown, now.date())
 
     screenshot_whole_app(page, str(screenshots / f"{persona}.png"))
+    html = page.content()
+    assert not [secret for secret in stack.secrets if secret in html]
 
     logout(page, stack.app_url, stack.provider_url)
     open_url(page, stack)
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(0)
     for shown_tenant in expected:
         expect(page.locator("body")).not_to_contain_text(shown_tenant.display_name)
+    log = stack.app.log.read_text(errors="replace")
+    assert not [secret for secret in stack.secrets if secret in log]
 
 
 def test_member_cannot_reach_other_tenants_teams_or_the_admin_page(stack: Stack, page: Page) -> None:
@@ -151,7 +159,7 @@ def test_member_cannot_reach_other_tenants_teams_or_the_admin_page(stack: Stack,
     messages = {}
     for name in (sibling.name, foreign.name, "no-such-tenant"):
         open_url(page, stack, tenant=name)
-        expect(page.locator('[data-testid="stAlert"]').filter(has_text=name).first).to_be_visible()
+        expect(page.locator(ALERT).filter(has_text=name).first).to_be_visible()
         wait_for_report(page, re.compile(" - "))
         assert tenant_in_title(title(page), visible)  # a safe default, never the asked-for data
         found = [m for m in alerts(page) if name in m]
@@ -167,9 +175,14 @@ def test_member_cannot_reach_other_tenants_teams_or_the_admin_page(stack: Stack,
     wait_for_report(page, re.compile(" - "))
     assert title(page) == default_title
     assert kpis(page) == baseline  # the team and alias were ignored, not half-applied
+    assert any("ignored" in message for message in alerts(page)), alerts(page)
     body = page.locator("body")
     expect(body).not_to_contain_text(re.compile("viewing as admin", re.IGNORECASE))
     expect(body).not_to_contain_text(foreign.display_name)
+
+    open_url(page, stack, month="2026-13")  # a malformed month: a message and the current month
+    wait_for_report(page, default_title)
+    expect(page.locator(ALERT).filter(has_text="2026-13").first).to_be_visible()
 
     assert not any("admin" in text.lower() for text in nav_links(page))
     open_url(page, stack, ADMIN_PATH)
@@ -195,24 +208,75 @@ def test_owner_sees_company_wide_total_for_tenant_without_alias(stack: Stack, pa
     assert name == f"usage-{unaliased.name}-{now:%Y-%m}.csv"
     assert_csv_matches_kpis(text, shown, now.date())
 
+    # Last month: a whole month of days, and the choice is in the URL too.
+    last_day = now.date().replace(day=1) - timedelta(days=1)
+    choose(page, MONTH_PICKER, last_day.strftime("%B %Y"))
+    wait_for_report(page, f"{unaliased.display_name} - {last_day:%B %Y}")
+    assert f"month={last_day:%Y-%m}" in page.url
+    shown = kpis(page)
+    name, text = download_csv(page)
+    assert name == f"usage-{unaliased.name}-{last_day:%Y-%m}.csv"
+    assert_csv_matches_kpis(text, shown, last_day)
 
-def test_admin_page_views_any_team(stack: Stack, page: Page) -> None:
+
+def audit_lines(stack: Stack) -> list[dict[str, Any]]:
+    """The admin-view audit records the app has written to its log so far."""
+    records = []
+    for line in stack.app.log.read_text(errors="replace").splitlines():
+        start = line.find('{"')
+        if start < 0:
+            continue
+        try:
+            record = json.loads(line[start:])
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("event") == "admin_view":
+            records.append(record)
+    return records
+
+
+def wait_for_audit(stack: Stack, page: Page, match: Mapping[str, Any]) -> dict[str, Any]:
+    """Poll the app's log (bounded) for an admin-view record whose scope has `match`."""
+    for _ in range(50):
+        for record in audit_lines(stack):
+            if all(record["scope"].get(k) == v for k, v in match.items()):
+                return record
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no admin_view audit line for {match}: {audit_lines(stack)}")
+
+
+def test_admin_page_views_any_team_and_alias(stack: Stack, page: Page) -> None:
     claims = stack.personas["admin"]
-    team = next(t for t in DEMO_TENANTS if t.team_id and t.org_id != claims.get("org_id"))
-    assert team.team_id
+    tenant = next(t for t in DEMO_TENANTS if t.team_id and t.key_alias and t.org_id != claims.get("org_id"))
+    assert tenant.team_id and tenant.key_alias
+    now = datetime.now(UTC)
     login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
     wait_for_report(page, re.compile(" - "))
     links = {text: href for text, href in nav_links(page).items() if "admin" in text.lower()}
     assert len(links) == 1, nav_links(page)
     assert next(iter(links.values())).rstrip("/").endswith(f"/{ADMIN_PATH}")
 
-    open_url(page, stack, ADMIN_PATH, team=team.team_id)
+    # The whole team, company-wide, from a shared admin link.
+    open_url(page, stack, ADMIN_PATH, team=tenant.team_id)
+    banner = re.compile(rf"viewing as admin: .*team {re.escape(tenant.team_id)}\b.*company-wide", re.I)
+    expect(page.locator(ALERT).filter(has_text=banner)).to_have_count(1)
     wait_for_report(page, re.compile(" - "))
-    main = page.locator(MAIN)
-    expect(main).to_contain_text(re.compile("viewing as admin", re.IGNORECASE))
-    expect(main).to_contain_text(re.compile("company-wide", re.IGNORECASE))
-    expect(main).to_contain_text(team.team_id)
-    shown = kpis(page)
-    now = datetime.now(UTC)
-    _, text = download_csv(page)
-    assert_csv_matches_kpis(text, shown, now.date())
+    team_kpis = kpis(page)
+    name, text = download_csv(page)
+    assert name == f"usage-{tenant.team_id}-{now:%Y-%m}.csv"
+    assert_csv_matches_kpis(text, team_kpis, now.date())
+    record = wait_for_audit(stack, page, {"team_id": tenant.team_id, "key_alias": None})
+    assert record["who"]["sub"] == claims["sub"]
+    assert record["month"] == f"{now:%Y-%m}"
+
+    # One key alias of that team: exactly what the tenant's own page shows.
+    open_url(page, stack, ADMIN_PATH, team=tenant.team_id, key_alias=tenant.key_alias)
+    banner = re.compile(rf"viewing as admin: key alias {re.escape(tenant.key_alias)} of ", re.I)
+    expect(page.locator(ALERT).filter(has_text=banner)).to_have_count(1)
+    wait_for_report(page, re.compile(" - "))
+    alias_kpis = kpis(page)
+    wait_for_audit(stack, page, {"team_id": tenant.team_id, "key_alias": tenant.key_alias})
+    assert alias_kpis.requests.value < team_kpis.requests.value  # a part, not the whole team
+    open_url(page, stack, tenant=tenant.name)
+    wait_for_report(page, tenant.display_name)
+    assert kpis(page) == alias_kpis

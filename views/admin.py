@@ -123,6 +123,8 @@ for notice in selection.notices:
 if scope is None:
     st.info(resolution.reason if mode == TENANT else "LiteLLM lists no teams.", icon=":material/inbox:")
     st.stop()
-st.info(display.admin_banner(scope, month), icon=":material/shield_person:")
-heading = resolution.tenant.display_name if resolution.tenant else scope.label
+team_name = teams[scope.team_id].alias if mode == TEAM and scope.team_id in teams else None
+st.info(display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
+tenant_name = resolution.tenant.display_name if resolution.tenant else None
+heading = display.heading(scope, tenant_name, team_name)
 report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

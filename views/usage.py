@@ -61,5 +61,5 @@ elif resolution.scope is None:  # a tenant whose key is still being set up
     st.info(resolution.reason, icon=":material/hourglass_empty:")
 else:
     scope = resolution.scope
-    heading = resolution.tenant.display_name if resolution.tenant else scope.label
+    heading = display.heading(scope, resolution.tenant.display_name if resolution.tenant else None)
     report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

@@ -1,0 +1,149 @@
+"""Helpers for the AppTest suites: a clean environment, signed-in users, a loopback LiteLLM."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+from streamlit.testing.v1 import AppTest
+
+from usage_core.config import Settings
+from usage_core.demo import DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM
+from usage_core.tenants import Tenant
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+ADMIN_PAGE = str(ROOT / "views" / "admin.py")
+USAGE_PAGE = str(ROOT / "views" / "usage.py")
+MASTER_KEY = "sk-master-must-never-show"
+AUTH = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret",
+    "client_id": "usage-dashboard",
+    "client_secret": "test-client-secret",
+    "server_metadata_url": "http://login.example.test/.well-known/openid-configuration",
+}
+SETTINGS_ENV = [name.upper() for name in Settings.model_fields]
+
+
+def clean_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    """Unset every setting of the contract, then set `env` (names in upper case)."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def app(*, secrets: Mapping[str, Any] | None = None, query: Mapping[str, str] | None = None) -> AppTest:
+    """An AppTest of app.py; `secrets` replaces st.secrets (never the developer's secrets.toml)."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets = dict(secrets) if secrets else {"unrelated": "no [auth] here"}
+    at.query_params.update(query or {})
+    return at
+
+
+def demo_app(persona: str, **query: str) -> AppTest:
+    """The embedded demo, signed in through the demo persona picker."""
+    at = app(query=query)
+    at.session_state["demo_persona"] = persona
+    return at
+
+
+def oidc_app(claims: Mapping[str, Any], **query: str) -> AppTest:
+    """`[auth]` configured and `claims` logged in, as st.login leaves them in st.user."""
+    at = app(secrets={"auth": AUTH}, query=query)
+    at.user = {"is_logged_in": True, **claims}
+    return at
+
+
+def persona(name: str) -> dict[str, Any]:
+    """A demo persona's ID-token claims."""
+    return dict(DEMO_PERSONAS[name])
+
+
+def tenant_names(org: str | None = None) -> list[str]:
+    """Demo tenant display names, optionally of one org."""
+    return [t.display_name for t in DEMO_TENANTS if org is None or t.org_id == org]
+
+
+def write_tenants(path: Path, tenants: tuple[Tenant, ...] = DEMO_TENANTS) -> Path:
+    """A tenants file in DESIGN.md's shape."""
+    items = [
+        {
+            "apiVersion": "platform.example.com/v1alpha1",
+            "kind": "Tenant",
+            "metadata": {"name": t.name},
+            "spec": {"orgId": t.org_id, "displayName": t.display_name, "users": list(t.users)},
+            "status": {"litellmTeamId": t.team_id, "litellmKeyAlias": t.key_alias},
+        }
+        for t in tenants
+    ]
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}))
+    return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def loopback_litellm(handler: Any | None = None) -> Iterator[str]:
+    """Serve a LiteLLM-compatible handler (default: the demo emulator) over real HTTP on loopback."""
+    target = handler or DemoLiteLLM(master_key=MASTER_KEY)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            request = httpx.Request("GET", f"http://127.0.0.1{self.path}", headers=dict(self.headers))
+            response: httpx.Response = target(request)
+            body = response.content
+            self.send_response(response.status_code)
+            self.send_header("Content-Type", response.headers.get("content-type", "application/json"))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def page_text(at: AppTest) -> str:
+    """Every text-bearing element of the last run, joined (to assert what is and is not shown)."""
+    parts: list[str] = []
+    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
+        parts.extend(str(e.value) for e in at.get(kind))
+    parts.extend(f"{m.label} {m.value}" for m in at.metric)
+    parts.extend(str(b.label) for b in at.button)
+    return "\n".join(parts)
+
+
+def download_matches(at: AppTest, data: bytes, file_name: str) -> bool:
+    """Whether the Download CSV button serves exactly `data` as `file_name`.
+
+    Streamlit names an in-memory download by a hash of its bytes, MIME type and file name, so an
+    equal id means equal bytes.
+    """
+    (button,) = at.get("download_button")
+    expected = _calculate_file_id(data, "text/csv", file_name)
+    return bool(button.proto.url.endswith(f"/{expected}.csv"))

@@ -1,0 +1,299 @@
+"""The Usage page through AppTest: who sees what, URL tampering, the CSV, empty and failure states."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import stamina
+from app_support import (
+    MASTER_KEY,
+    ROOT,
+    USAGE_PAGE,
+    clean_env,
+    demo_app,
+    download_matches,
+    free_port,
+    loopback_litellm,
+    oidc_app,
+    page_text,
+    persona,
+    write_tenants,
+)
+from streamlit.testing.v1 import AppTest
+
+from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
+from usage_core.config import Settings
+from usage_core.months import Month
+from usage_core.reports import build_report
+from usage_core.selection import ADMIN_ONLY_IGNORED
+from usage_core.service import build_service
+
+LAST_MONTH = Month.current().previous()
+
+
+@pytest.fixture(autouse=True)
+def _demo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+
+
+def tenant_picker(at: AppTest) -> list[str]:
+    return list(at.sidebar.selectbox(key="pick_tenant").options)
+
+
+def title(at: AppTest) -> str:
+    (heading,) = at.title
+    return str(heading.value)
+
+
+def ran_cleanly(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# -- who sees which tenants ------------------------------------------------------------------
+
+# persona -> the tenant display names its picker offers (DEMO_TENANTS, DESIGN.md's table)
+VISIBLE = [
+    ("member", ["Acme Development", "Acme Production"]),  # only spec.users that list alice
+    ("owner", ["Globex Data", "Globex ML Lab", "Globex Web"]),  # every Globex tenant
+    (
+        "admin",  # every tenant of every org
+        [
+            "Acme Development",
+            "Acme Production",
+            "Acme Production EU",
+            "Globex Data",
+            "Globex ML Lab",
+            "Globex Web",
+            "Initech",
+            "Initech Sandbox",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "expected"), VISIBLE)
+def test_tenant_picker_offers_exactly_the_visible_tenants(who: str, expected: list[str]) -> None:
+    at = ran_cleanly(demo_app(who).run())
+    assert tenant_picker(at) == expected
+    assert title(at).startswith(expected[0] + " - ")
+
+
+@pytest.mark.parametrize(("who", "expected"), VISIBLE)
+def test_the_same_rules_apply_to_oidc_users(who: str, expected: list[str]) -> None:
+    at = ran_cleanly(oidc_app(persona(who)).run())
+    assert tenant_picker(at) == expected
+    assert "Log out" in page_text(at)
+
+
+def test_member_sees_title_kpis_budget_and_badges_for_the_default_tenant() -> None:
+    at = ran_cleanly(demo_app("member", month=str(LAST_MONTH)).run())
+    assert title(at) == f"Acme Development - {LAST_MONTH.label}"
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["Spend (USD)", "Input tokens", "Output tokens", "Requests"]
+    text = page_text(at)
+    assert "demo data" in text
+    assert "company-wide" not in text and "viewing as admin" not in text
+    assert "Company budget" in text and "resets" in text
+    assert at.query_params == {"tenant": "acme-dev", "month": str(LAST_MONTH)}
+
+
+def test_kpis_show_the_reports_totals() -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(LAST_MONTH)).run())
+    service = build_service(Settings())
+    scope = Scope("team-acme-7f3a", "acme-prod", "Acme Production", "acme-prod")
+    report = build_report(scope, LAST_MONTH, service.snapshot(scope.team_id, LAST_MONTH))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Spend (USD)"] == f"${report.totals.spend:,.2f}"
+    assert metrics["Input tokens"] == f"{report.totals.input_tokens:,}"
+    assert metrics["Output tokens"] == f"{report.totals.output_tokens:,}"
+    assert metrics["Requests"] == f"{report.totals.requests:,}"
+    assert report.totals.requests > 0
+    # acme-prod's key has its own budget: a second gauge
+    assert "This tenant's key budget" in page_text(at)
+
+
+def test_picking_a_tenant_and_a_month_updates_the_url() -> None:
+    at = ran_cleanly(demo_app("member").run())
+    at.sidebar.selectbox(key="pick_tenant").select("acme-prod").run()
+    assert at.query_params["tenant"] == "acme-prod"
+    assert title(at).startswith("Acme Production - ")
+    at.sidebar.selectbox(key="pick_month").select(LAST_MONTH).run()
+    assert at.query_params == {"tenant": "acme-prod", "month": str(LAST_MONTH)}
+    assert title(ran_cleanly(at)) == f"Acme Production - {LAST_MONTH.label}"
+
+
+def test_month_picker_offers_the_last_twelve_months_and_this_one() -> None:
+    at = ran_cleanly(demo_app("member").run())
+    options = list(at.sidebar.selectbox(key="pick_month").options)
+    assert options == [m.label for m in Month.current().recent(13)]
+
+
+# -- URL tampering ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"tenant": "acme-prod-eu"},  # a sibling tenant alice is not assigned to
+        {"tenant": "globex-web"},  # another org's tenant
+        {"tenant": "no-such-tenant"},  # unknown: answered exactly like the invisible ones
+    ],
+)
+def test_member_cannot_open_a_tenant_she_may_not_see(query: dict[str, str]) -> None:
+    at = ran_cleanly(demo_app("member", **query).run())
+    assert title(at).startswith("Acme Development - ")  # her own default, not the requested one
+    warnings = [w.value for w in at.warning]
+    assert warnings == [f"Tenant {query['tenant']!r} was not found. Showing Acme Development instead."]
+    assert at.query_params["tenant"] == "acme-dev"
+    assert "Acme Production EU" not in page_text(at) and "Globex" not in page_text(at)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"team": "team-globex-19c2"},
+        {"team": "team-globex-19c2", "key_alias": "globex-web"},
+        {"key_alias": "acme-prod-eu"},
+        {"tenant": "acme-dev", "team": "team-acme-7f3a", "key_alias": "acme-prod-eu"},
+    ],
+)
+def test_member_team_and_key_alias_parameters_are_ignored(query: dict[str, str]) -> None:
+    at = ran_cleanly(demo_app("member", **query).run())
+    assert title(at).startswith("Acme Development - ")
+    assert [w.value for w in at.warning] == [ADMIN_ONLY_IGNORED]
+    assert "team" not in at.query_params and "key_alias" not in at.query_params
+    assert "company-wide" not in page_text(at)
+
+
+@pytest.mark.parametrize("bad", ["2026-13", "26-11", "2026-1", "9999-01", "2026-11-01", "x"])
+def test_an_invalid_month_falls_back_to_the_current_month_with_a_message(bad: str) -> None:
+    at = ran_cleanly(demo_app("owner", month=bad).run())
+    current = Month.current()
+    assert title(at).endswith(f" - {current.label}")
+    (warning,) = at.warning
+    assert repr(bad)[1:-1][:20] in warning.value and current.label in warning.value
+    assert at.query_params["month"] == str(current)
+
+
+def test_owner_sees_a_tenant_without_key_alias_as_company_wide() -> None:
+    at = ran_cleanly(demo_app("owner", tenant="globex-ml").run())
+    assert title(at).startswith("Globex ML Lab - ")
+    assert "company-wide" in page_text(at)
+
+
+def test_member_gets_not_available_yet_for_a_tenant_without_key_alias() -> None:
+    gina = {"sub": "gina", "email": "gina@globex.example", "org_id": "globex", "roles": "user"}
+    at = ran_cleanly(oidc_app(gina, tenant="globex-ml").run())
+    assert title(at).startswith("Globex ML Lab - ")
+    assert [i.value for i in at.info] == [NOT_AVAILABLE_YET]
+    assert not list(at.metric)
+    assert "company-wide" not in page_text(at)
+
+
+# -- empty state -----------------------------------------------------------------------------
+
+
+def test_a_user_with_no_tenant_gets_the_calm_empty_state() -> None:
+    nobody = {"sub": "n", "email": "nobody@acme.example", "org_id": "acme", "roles": ["user"]}
+    at = ran_cleanly(oidc_app(nobody).run())
+    assert NO_ACTIVE_TENANT.rstrip(".") in page_text(at)
+    assert not at.error and not list(at.metric)
+    assert "Log out" in page_text(at)
+
+
+# -- the CSV ---------------------------------------------------------------------------------
+
+
+def cli_csv(env: dict[str, str], *args: str) -> bytes:
+    """Run the real `usage-dashboard export` entry point and return its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from usage_core.cli import main; main()", "export", *args, "--format", "csv"],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_download_csv_is_the_clis_csv_in_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(LAST_MONTH)).run())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LITELLM", "TENANT"))}
+    expected = cli_csv(env, "--tenant", "acme-prod", "--month", str(LAST_MONTH))
+    name = f"usage-acme-prod-{LAST_MONTH}.csv"
+    assert expected.startswith(b"date,input_tokens,output_tokens,total_tokens,requests,")
+    assert download_matches(at, expected, name)
+    assert not download_matches(at, expected + b"\n", name)  # the check compares bytes
+
+
+def test_download_csv_is_the_clis_csv_against_a_loopback_litellm(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tenants = write_tenants(tmp_path / "tenants.yaml")
+    with loopback_litellm() as url:
+        env = {"LITELLM_BASE_URL": url, "LITELLM_MASTER_KEY": MASTER_KEY, "TENANTS_FILE": str(tenants)}
+        clean_env(monkeypatch, **env)
+        at = ran_cleanly(oidc_app(persona("owner"), tenant="globex-web", month=str(LAST_MONTH)).run())
+        expected = cli_csv({**os.environ}, "--tenant", "globex-web", "--month", str(LAST_MONTH))
+    assert "demo data" not in page_text(at)
+    assert download_matches(at, expected, f"usage-globex-web-{LAST_MONTH}.csv")
+
+
+# -- failures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_retry_waits() -> object:
+    stamina.set_testing(True)  # retries still happen, without sleeping between them
+    yield
+    stamina.set_testing(False)
+
+
+def test_litellm_down_shows_an_error_box_with_retry_and_keeps_the_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_retry_waits: object
+) -> None:
+    port = free_port()
+    clean_env(
+        monkeypatch,
+        LITELLM_BASE_URL=f"http://127.0.0.1:{port}",
+        LITELLM_MASTER_KEY=MASTER_KEY,
+        TENANTS_FILE=str(write_tenants(tmp_path / "tenants.yaml")),
+    )
+    at = ran_cleanly(oidc_app(persona("member")).run())
+    text = page_text(at)
+    assert "We could not load usage data right now." in text
+    assert f"127.0.0.1:{port}" in text and "connection refused" in text
+    assert "Retry" in [b.label for b in at.button]
+    assert MASTER_KEY not in text
+    # the rest still works: identity, logout, pickers, the page title
+    assert "Log out" in text and tenant_picker(at) == ["Acme Development", "Acme Production"]
+    assert title(at).startswith("Acme Development - ")
+    at.button(key="retry_usage").click().run()
+    assert "We could not load usage data right now." in page_text(ran_cleanly(at))
+
+
+def test_a_broken_tenants_file_shows_an_error_box(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env(
+        monkeypatch,
+        LITELLM_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        LITELLM_MASTER_KEY=MASTER_KEY,
+        TENANTS_FILE=str(tmp_path / "missing.yaml"),
+    )
+    at = ran_cleanly(oidc_app(persona("owner")).run())
+    text = page_text(at)
+    assert "We could not load usage data right now." in text and "missing.yaml" in text
+    assert "Log out" in text and MASTER_KEY not in text
+
+
+def test_the_page_script_alone_shows_nothing_without_a_session() -> None:
+    at = AppTest.from_file(USAGE_PAGE, default_timeout=30)
+    at.secrets = {"unrelated": "x"}
+    at.run()
+    assert not at.exception and not list(at.metric) and not at.title
