@@ -147,6 +147,7 @@ def _tables(report: UsageReport) -> None:
     st.dataframe(
         report.daily_frame(),
         hide_index=True,
+        height=35 * (len(report.daily) + 1) + 3,  # the whole month, no inner scrolling
         column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"), **_NUMBER_COLUMNS},
     )
 
@@ -188,6 +189,8 @@ def scoped(
     if refresh:
         ui.forget_snapshot(config, scope.team_id, month)
     header(heading, month, display.badges(scope, session.user, demo=session.demo))
+    if scope.company_wide and scope.tenant:
+        st.info(display.COMPANY_WIDE_NOTE, icon=":material/domain:")
     try:
         snapshot = ui.snapshot(config, scope.team_id, month)
     except UpstreamError as problem:

@@ -191,6 +191,7 @@ def _spend_logs_snapshot(service: Any, team_id: str, month: Any) -> Any:
 
 def run_ours(spec: dict[str, Any], result: dict[str, Any]) -> None:
     from usage_core.access import Scope
+    from usage_core.litellm import LiteLLMClient
     from usage_core.months import Month
     from usage_core.reports import build_report
     from usage_core.service import build_service
@@ -206,6 +207,11 @@ def run_ours(spec: dict[str, Any], result: dict[str, Any]) -> None:
     for _ in range(spec["runs"]):
         transport = CountingTransport()
         service = build_service(settings, transport=transport)
+        if spec.get("client"):  # explicit client knobs (the default is the app's configuration)
+            service.client.close()
+            service.client = LiteLLMClient(
+                spec["base_url"], spec["master_key"], transport=transport, **spec["client"]
+            )
         server_stats(spec.get("stats_url"), reset=True)
         started = time.perf_counter()
         if fallback:
@@ -290,10 +296,16 @@ def run_original(spec: dict[str, Any], result: dict[str, Any]) -> None:
 def main() -> int:
     spec = json.loads(sys.stdin.read())
     result: dict[str, Any] = {"variant": spec["variant"], "pid": os.getpid()}
-    if spec["variant"] == "original":
-        run_original(spec, result)
-    else:
-        run_ours(spec, result)
+    started = time.perf_counter()
+    try:
+        if spec["variant"] == "original":
+            run_original(spec, result)
+        else:
+            run_ours(spec, result)
+    except Exception as exc:  # recorded in the results: a failure is a measurement too
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        result["failed_after_s"] = round(time.perf_counter() - started, 1)
+        result["peak_rss_kb"] = rss_kb("VmHWM")
     print(json.dumps(result))
     return 0
 

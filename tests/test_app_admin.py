@@ -188,3 +188,22 @@ def test_an_admin_on_the_usage_page_is_audited_too(audit_lines: list[dict[str, o
     assert at.title[0].value.startswith("Globex Web - ")
     (record,) = audit_lines.refresh()  # type: ignore[attr-defined]
     assert record["scope"]["tenant"] == "globex-web"  # type: ignore[index]
+
+
+def test_switching_the_admin_view_to_tenants_keeps_the_month() -> None:
+    at = admin_page(demo_app("admin"), team="team-globex-19c2", month=str(LAST_MONTH))
+    at.segmented_control(key="admin_mode").set_value("Tenant").run()
+    assert not at.exception
+    assert at.query_params == {"tenant": "acme-dev", "month": str(LAST_MONTH)}
+    assert at.title[0].value == f"Acme Development - {LAST_MONTH.label}"
+    at.selectbox(key="pick_admin_tenant").select("globex-ml").run()
+    assert at.query_params["tenant"] == "globex-ml"
+    assert "Company-wide: this tenant has no key of its own yet" in page_text(at)
+
+
+def test_an_admins_team_link_also_opens_on_the_usage_page() -> None:
+    at = demo_app("admin", team="team-initech-5b8e", key_alias="initech").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Team team-initech-5b8e · initech - ")
+    assert at.sidebar.selectbox(key="pick_tenant").value is None  # no tenant is claimed
+    assert at.query_params["team"] == "team-initech-5b8e"

@@ -297,3 +297,17 @@ def test_the_page_script_alone_shows_nothing_without_a_session() -> None:
     at.secrets = {"unrelated": "x"}
     at.run()
     assert not at.exception and not list(at.metric) and not at.title
+
+
+def test_a_refused_master_key_is_reported_without_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tenants = write_tenants(tmp_path / "tenants.yaml")
+    with loopback_litellm() as url:
+        clean_env(
+            monkeypatch, LITELLM_BASE_URL=url, LITELLM_MASTER_KEY="sk-wrong-key", TENANTS_FILE=str(tenants)
+        )
+        at = ran_cleanly(oidc_app(persona("member")).run())
+    text = page_text(at)
+    assert "refused the master key" in text and "sk-wrong-key" not in text and MASTER_KEY not in text
+    assert not list(at.metric)

@@ -13,6 +13,10 @@ from usage_core.reports import Budget, plain_number
 BADGE_COMPANY_WIDE = "company-wide"
 BADGE_ADMIN = "viewing as admin"
 BADGE_DEMO = "demo data"
+COMPANY_WIDE_NOTE = (
+    "Company-wide: this tenant has no key of its own yet, so these numbers are the totals of "
+    "every tenant in the organization's LiteLLM team."
+)
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -8,7 +8,7 @@ import report_view
 import ui
 from usage_core import display
 from usage_core.access import visible_tenants
-from usage_core.errors import UpstreamError
+from usage_core.errors import InputError, UpstreamError
 from usage_core.selection import select
 
 TEAM, TENANT = "LiteLLM team", "Tenant"
@@ -59,6 +59,10 @@ elif params.get("team"):
 else:
     mode = st.session_state.pop("admin_mode_next", TEAM)
 
+st.caption(
+    "Look at any LiteLLM team, one key alias of it, or any tenant of any organization. "
+    "Every view is written to the audit log."
+)
 st.session_state["admin_mode"] = mode
 st.segmented_control("View", [TEAM, TENANT], key="admin_mode", on_change=_on_mode)
 pickers = st.container(horizontal=True)
@@ -94,7 +98,7 @@ with pickers:
         if scope is not None:
             try:
                 aliases = [WHOLE_TEAM, *ui.key_aliases(config, scope.team_id)]
-            except (UpstreamError, ValueError):
+            except (UpstreamError, InputError):
                 aliases = [WHOLE_TEAM]
             if scope.key_alias and scope.key_alias not in aliases:
                 aliases.append(scope.key_alias)
