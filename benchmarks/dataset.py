@@ -12,7 +12,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -162,10 +162,7 @@ class TeamMonth:
         mask = self._mask(alias)
         days = (self.columns["ts"][mask] - int(self.month.start.timestamp() * 1000)) // DAY_MS
         counts = np.bincount(days, minlength=self.days_in_month)
-        return {
-            (self.month.first_day + timedelta(days=i)).isoformat(): int(v)
-            for i, v in enumerate(counts)
-        }
+        return {(self.month.first_day + timedelta(days=i)).isoformat(): int(v) for i, v in enumerate(counts)}
 
     @property
     def days_in_month(self) -> int:
@@ -267,7 +264,3 @@ def load_row_templates() -> dict[str, dict[str, Any]]:
 def month_for_benchmark(now: datetime | None = None) -> Month:
     """The last complete month: every day, including the last one, holds rows."""
     return Month.current(now).previous()
-
-
-def day_of(epoch_ms: int) -> date:
-    return datetime.fromtimestamp(epoch_ms // 1000, UTC).date()

@@ -43,9 +43,7 @@ def calibrated_team(n: int, now: datetime) -> DemoTeam:
 
 def make_emulator(sizes: list[int], now: datetime, master_key: str) -> DemoLiteLLM:
     """One DemoLiteLLM serving a benchmark team per size (team id `team-bench-<n>`)."""
-    return DemoLiteLLM(
-        now=now, teams=tuple(calibrated_team(n, now) for n in sizes), master_key=master_key
-    )
+    return DemoLiteLLM(now=now, teams=tuple(calibrated_team(n, now) for n in sizes), master_key=master_key)
 
 
 def truth(team: DemoTeam, now: datetime, alias: str | None = TENANT_ALIAS) -> dict[str, object]:

@@ -85,9 +85,7 @@ def original_usage(
         # r.key_alias ?? r.metadata?.user_api_key_alias ?? r.api_key_alias ?? null
         for value in (
             r.get("key_alias"),
-            (r.get("metadata") or {}).get("user_api_key_alias")
-            if r.get("metadata") is not None
-            else None,
+            (r.get("metadata") or {}).get("user_api_key_alias") if r.get("metadata") is not None else None,
             r.get("api_key_alias"),
         ):
             if value is not None:

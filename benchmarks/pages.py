@@ -163,9 +163,7 @@ def browser(spec: dict[str, Any]) -> dict[str, Any]:
             expect(button).to_be_visible(timeout=60_000)
             first_screen = time.perf_counter()
             button.click()
-            expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible(
-                timeout=60_000
-            )
+            expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible(timeout=60_000)
             app = page.locator('[data-testid="stApp"]')
             expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=60_000)
             dashboard = time.perf_counter()
@@ -175,9 +173,7 @@ def browser(spec: dict[str, Any]) -> dict[str, Any]:
             again = time.perf_counter()
             page2.goto(url)
             page2.get_by_role("button", name="Continue as member").click(timeout=60_000)
-            expect(page2.locator('[data-testid="stMetricValue"]').first).to_be_visible(
-                timeout=60_000
-            )
+            expect(page2.locator('[data-testid="stMetricValue"]').first).to_be_visible(timeout=60_000)
             expect(page2.locator('[data-testid="stApp"]')).to_have_attribute(
                 "data-test-script-state", "notRunning", timeout=60_000
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,9 +54,8 @@ class Proxy:
 
     @classmethod
     def from_env_file(cls, path: str) -> Proxy:
-        env = dict(
-            line.split("=", 1) for line in open(path).read().splitlines() if "=" in line
-        )
+        text = Path(path).read_text()
+        env = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
         return cls(env["LITELLM_BASE_URL"], env["LITELLM_MASTER_KEY"], env["LITELLM_DATABASE_URL"])
 
     def admin(self) -> httpx.Client:
@@ -92,7 +92,8 @@ def create_team(proxy: Proxy, label: str) -> tuple[str, tuple[str, ...]]:
                     "max_budget": 1000.0 if alias == TENANT_ALIAS else None,
                 },
             )
-            key.raise_for_status()
+            if key.status_code != 200:
+                raise RuntimeError(f"/key/generate {alias}: HTTP {key.status_code} {key.text[:200]}")
             tokens.append(key.json()["token"])
     return team_id, tuple(tokens)
 
@@ -157,7 +158,10 @@ def insert(proxy: Proxy, tm: TeamMonth) -> dict[str, Any]:
 
 
 def clear(proxy: Proxy, team_id: str) -> None:
-    """Remove one benchmark team's rows (so the next size is measured alone)."""
+    """Remove one benchmark team's rows and keys (the next size is measured alone, and LiteLLM
+    wants key aliases unique)."""
+    with proxy.admin() as http:
+        http.post("/key/delete", json={"key_aliases": list(ALIASES)}).raise_for_status()
     with psycopg.connect(proxy.database_url, autocommit=True) as conn:
         conn.execute('DELETE FROM "LiteLLM_SpendLogs" WHERE team_id = %s', (team_id,))
         conn.execute('DELETE FROM "LiteLLM_DailyTeamSpend" WHERE team_id = %s', (team_id,))

@@ -117,9 +117,7 @@ def _to_format(text: str) -> str:
 
 def _copy_escape(value: str) -> str:
     """Postgres COPY text format escaping."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class RowRenderer:
@@ -147,10 +145,7 @@ class RowRenderer:
                 if value is None:
                     fields.append("\\N")
                     continue
-                if isinstance(value, dict | list):
-                    text = json.dumps(value)
-                else:
-                    text = str(value)
+                text = json.dumps(value) if isinstance(value, dict | list) else str(value)
                 fields.append(_copy_escape(text))
         line = "\t".join(fields) + "\n"
         # Placeholders sit bare or JSON-quoted; numbers lose their quotes inside the metadata JSON.
@@ -174,9 +169,7 @@ class RowRenderer:
         """The rows as the body of a JSON array (without brackets)."""
         c = self.tm.columns
         keys, models = c["key"], c["model"]
-        return ", ".join(
-            self._json[int(keys[i]), int(models[i])] % self._values(i) for i in indices
-        )
+        return ", ".join(self._json[int(keys[i]), int(models[i])] % self._values(i) for i in indices)
 
     def copy_lines(self, indices: Iterable[int]) -> str:
         """The rows as COPY text lines for COPY_COLUMNS."""

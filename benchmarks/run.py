@@ -212,8 +212,9 @@ def real_suite(args: argparse.Namespace, results: dict[str, Any]) -> None:
                     "team_id": tm.team_id,
                     "month": str(month),
                     "alias": TENANT_ALIAS,
-                    "runs": 1 if variant == "ours_spend_logs" and n >= 100_000 else
-                    runs_for(variant, n, args.quick),
+                    "runs": 1
+                    if variant == "ours_spend_logs" and n >= 100_000
+                    else runs_for(variant, n, args.quick),
                     "warm_runs": 20,
                     "truth": truth,
                 }

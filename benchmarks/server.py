@@ -12,6 +12,7 @@ handler is usage_core.demo's DemoLiteLLM with one benchmark team per size).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -57,7 +58,7 @@ def make_server(app: Handler, *, delay_s: float = 0.005, port: int = 0) -> Threa
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a client pool expects
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
@@ -68,7 +69,8 @@ def make_server(app: Handler, *, delay_s: float = 0.005, port: int = 0) -> Threa
                 self._send(200, json.dumps(counters.snapshot()).encode(), "application/json")
                 return
             request = httpx.Request(
-                "GET", f"http://{self.headers.get('host', 'localhost')}{self.path}",
+                "GET",
+                f"http://{self.headers.get('host', 'localhost')}{self.path}",
                 headers=dict(self.headers.items()),
             )
             response = app(request)
@@ -103,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     app = make_emulator(sizes, pinned_now(), args.master_key)
     server = make_server(app, delay_s=args.delay_ms / 1000)
     host, port = server.server_address[:2]
-    print(json.dumps({"url": f"http://{host}:{port}", "teams": {str(n): f"team-bench-{n}" for n in sizes}}), flush=True)
-    try:
+    print(
+        json.dumps({"url": f"http://{host}:{port}", "teams": {str(n): f"team-bench-{n}" for n in sizes}}),
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -21,6 +21,30 @@ import httpx
 from benchmarks.measure import ROOT, _settings, server_stats
 
 
+def _session(
+    ui: Any,
+    settings: Any,
+    team_id: str,
+    month: Any,
+    barrier: threading.Barrier,
+    lock: threading.Lock,
+    errors: list[str],
+    latencies: list[float],
+) -> None:
+    """One viewer: wait for the others, then load the team-month the way the Usage page does."""
+    barrier.wait()
+    started = time.perf_counter()
+    try:
+        snap = ui.snapshot(settings, team_id, month)
+        if snap.usage.team_id != team_id:
+            raise AssertionError("wrong team")
+    except Exception as exc:
+        with lock:
+            errors.append(type(exc).__name__)
+    with lock:
+        latencies.append(time.perf_counter() - started)
+
+
 def main() -> int:
     spec = json.loads(sys.stdin.read())
     sys.path.insert(0, str(ROOT))
@@ -39,21 +63,14 @@ def main() -> int:
         errors: list[str] = []
         latencies: list[float] = []
         lock = threading.Lock()
-
-        def session() -> None:
-            barrier.wait()
-            started = time.perf_counter()
-            try:
-                snap = ui.snapshot(settings, spec["team_id"], month)
-                assert snap.usage.team_id == spec["team_id"]
-            except Exception as exc:
-                with lock:
-                    errors.append(type(exc).__name__)
-            with lock:
-                latencies.append(time.perf_counter() - started)
-
+        threads = [
+            threading.Thread(
+                target=_session,
+                args=(ui, settings, spec["team_id"], month, barrier, lock, errors, latencies),
+            )
+            for _ in range(sessions)
+        ]
         before = server_stats(spec["stats_url"]) or {}
-        threads = [threading.Thread(target=session) for _ in range(sessions)]
         for t in threads:
             t.start()
         for t in threads:
@@ -63,9 +80,7 @@ def main() -> int:
             {
                 "sessions": sessions,
                 "upstream_requests": after["requests"] - before.get("requests", 0),
-                "paths": {
-                    p: n - before.get("paths", {}).get(p, 0) for p, n in after["paths"].items()
-                },
+                "paths": {p: n - before.get("paths", {}).get(p, 0) for p, n in after["paths"].items()},
                 "errors": errors,
                 "slowest_session_ms": round(max(latencies) * 1000, 1),
             }

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import streamlit as st
 import trustme
+from app_support import clean_env, demo_app, page_text
 
 from tests.kube_apiserver import KubeApiServer, parse_selector
 from usage_core.config import Settings
@@ -505,6 +507,52 @@ def test_cli_without_rbac_exits_3_with_one_clear_line(apiserver, kubeconfig):
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert f"forbidden: cannot list {RESOURCE} at the cluster scope" in done.stderr
     assert apiserver.token not in done.stderr
+
+
+# -- the Streamlit app on the cluster's tenants (demo LiteLLM, demo sign-in) ---------------------------
+
+
+@pytest.fixture
+def kube_app_env(apiserver, kubeconfig, monkeypatch):
+    clean_env(monkeypatch, TENANT_SOURCE="kubernetes", KUBECONFIG=str(kubeconfig))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    st.cache_resource.clear()  # the app keeps one service per process: start from none
+    yield apiserver
+    st.cache_resource.clear()
+    KubernetesTenantSource.from_settings(_kube_settings()).close()  # the app's shared source
+
+
+def test_the_app_offers_cluster_tenants_and_picks_up_new_ones(kube_app_env):
+    apiserver = kube_app_env
+    apiserver.tenant(
+        "globex-web", "globex", display="Globex Web", team="team-globex-19c2", alias="globex-web"
+    )
+    apiserver.tenant("acme-prod", "acme", display="Acme Production", team="team-acme-7f3a", alias="acme-prod")
+
+    at = demo_app("owner").run()  # Olivia owns the globex org
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.sidebar.selectbox(key="pick_tenant").options) == ["Globex Web"]
+    watching(apiserver)
+
+    apiserver.tenant(
+        "globex-data", "globex", display="Globex Data", team="team-globex-19c2", alias="globex-data"
+    )
+    eventually(lambda: _assert_picker(demo_app("owner").run(), ["Globex Data", "Globex Web"]), timeout=30)
+    assert apiserver.count("list") == 1  # every page view after the first was served from the watch cache
+
+
+def test_the_app_shows_missing_rbac_as_an_error_without_secrets(kube_app_env):
+    apiserver = kube_app_env
+    apiserver.allowed_verbs = {"get"}
+    at = demo_app("owner").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = page_text(at)
+    assert f"forbidden: cannot list {RESOURCE}" in text
+    assert apiserver.token not in text
+
+
+def _assert_picker(at: Any, expected: list[str]) -> None:
+    assert list(at.sidebar.selectbox(key="pick_tenant").options) == expected
 
 
 # -- small helpers for eventually() --------------------------------------------------------------------

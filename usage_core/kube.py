@@ -476,9 +476,10 @@ class KubernetesTenantSource:
         with self._changed:
             if self._failure is None:
                 self._failing_since = self._clock()
-            self._failure = message
+            repeated, self._failure = self._failure == message, message
             self._changed.notify_all()
-        log.warning("%s", message)
+        if not repeated:  # once per distinct problem, not once per retry
+            log.warning("%s", message)
 
     # -- messages ----------------------------------------------------------------------------------
 

@@ -332,25 +332,26 @@ def build_seed(proxy: RealProxy) -> Seed:
 BULK_MONTH = "2026-07"
 BULK_ROWS = {"base": 5_800, "dev": 4_700}
 BULK_MODELS = 23
+BULK_TIE = 3  # requests per shared startTime
 
 
 def bulk_rows(name: str, count: int) -> list[tuple[datetime, str, int, int, str]]:
-    """(startTime, model, prompt, completion, status) for one key's bulk rows: ties of 3."""
-    start = datetime(2026, 7, 1)
-    span = timedelta(days=31) - timedelta(milliseconds=1)
-    step = span / (count // 3 + 1)
+    """(startTime, model, prompt, completion, status) for one key's bulk rows, in tied groups."""
+    year, month = (int(part) for part in BULK_MONTH.split("-"))
+    start = datetime(year, month, 1)
+    after = datetime(year + month // 12, month % 12 + 1, 1)
+    step = (after - start - timedelta(milliseconds=1)) / (count // BULK_TIE + 1)
     rows = []
     for i in range(count):
-        moment = start + step * (i // 3)
+        moment = start + step * (i // BULK_TIE)
         moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
         failed = i % 17 == 0
         prompt = 0 if failed else 10 + (i * 7 + len(name)) % 97
         completion = 0 if failed else 5 + i % 53
-        rows.append(
-            (moment, f"openai/bulk-{i % BULK_MODELS}", prompt, completion, "failure" if failed else "success")
-        )
-    rows[-1] = (datetime(2026, 7, 31, 23, 59, 59, 999000), *rows[-1][1:])
-    rows[-2] = (datetime(2026, 7, 31, 23, 59, 59, 999000), *rows[-2][1:])
+        status = "failure" if failed else "success"
+        rows.append((moment, f"openai/bulk-{i % BULK_MODELS}", prompt, completion, status))
+    last = after - timedelta(milliseconds=1)  # the month's last instant, twice
+    rows[-2:] = [(last, *row[1:]) for row in rows[-2:]]
     return rows
 
 

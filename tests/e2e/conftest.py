@@ -11,14 +11,10 @@ import pytest
 from e2e_helpers import (
     LOOPBACK,
     REPO,
-    Service,
     Stack,
     clean_env,
-    free_port,
-    register_client,
+    start_app_behind,
     start_oidc_provider,
-    start_streamlit,
-    write_auth_secrets,
 )
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
@@ -55,24 +51,15 @@ def stack(
     workdir = tmp_path_factory.mktemp("e2e")
     env = clean_env(workdir)
     provider = start_oidc_provider(personas.values(), workdir=workdir, env=env)
-    app: Service | None = None
     try:
-        port = free_port()
-        redirect_uri = f"http://{LOOPBACK}:{port}/oauth2callback"
-        client_id, client_secret = register_client(provider.url, redirect_uri)
-        secrets = workdir / ".streamlit" / "secrets.toml"
-        cookie_secret = write_auth_secrets(
-            secrets,
-            redirect_uri=redirect_uri,
-            client_id=client_id,
-            client_secret=client_secret,
-            provider_url=provider.url,
-        )
-        app = start_streamlit(REPO / "app.py", port=port, secrets=secrets, workdir=workdir, env=env)
-        yield Stack(app.url, provider.url, personas, app, provider, (client_secret, cookie_secret))
+        app, secrets = start_app_behind(provider, REPO / "app.py", workdir=workdir, env=env)
+    except BaseException:
+        provider.stop()
+        raise
+    try:
+        yield Stack(app.url, provider.url, personas, app, provider, secrets)
     finally:
-        if app is not None:
-            app.stop()
+        app.stop()
         provider.stop()
 
 

@@ -139,29 +139,40 @@ def wait_until_ready(
     raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}):\n{service.log_tail()}")
 
 
+def port_was_taken(service: Service) -> bool:
+    """Whether the service died because another process bound its port first (a rare race)."""
+    return service.process.poll() is not None and "already in use" in service.log_tail().lower()
+
+
 def start_oidc_provider(
     users: Iterable[Mapping[str, object]], *, workdir: Path, env: Mapping[str, str]
 ) -> Service:
     """oidc-provider-mock on loopback: registration and nonce required, `users` predefined."""
-    port = free_port()
-    argv = [sys.executable, "-m", "oidc_provider_mock", "--host", LOOPBACK, "--port", str(port)]
-    argv += ["--require-registration", "true", "--require-nonce", "true"]
-    for claims in users:
-        argv += ["--user-claims", json.dumps(dict(claims))]
-    service = start_service(
-        "oidc-provider-mock",
-        argv,
-        env={**env, "NO_COLOR": "1"},
-        cwd=workdir,
-        log=workdir / "oidc-provider.log",
-        url=f"http://{LOOPBACK}:{port}",
-    )
-    try:
-        wait_until_ready(service, "/.well-known/openid-configuration", timeout=30)
-    except BaseException:
-        service.stop()
-        raise
-    return service
+    for attempt in range(3):
+        port = free_port()
+        argv = [sys.executable, "-m", "oidc_provider_mock", "--host", LOOPBACK, "--port", str(port)]
+        argv += ["--require-registration", "true", "--require-nonce", "true"]
+        for claims in users:
+            argv += ["--user-claims", json.dumps(dict(claims))]
+        service = start_service(
+            "oidc-provider-mock",
+            argv,
+            env={**env, "NO_COLOR": "1"},
+            cwd=workdir,
+            log=workdir / "oidc-provider.log",
+            url=f"http://{LOOPBACK}:{port}",
+        )
+        try:
+            wait_until_ready(service, "/.well-known/openid-configuration", timeout=30)
+            return service
+        except RuntimeError:
+            service.stop()
+            if attempt == 2 or not port_was_taken(service):
+                raise
+        except BaseException:
+            service.stop()
+            raise
+    raise AssertionError("unreachable")
 
 
 def register_client(provider_url: str, redirect_uri: str) -> tuple[str, str]:
@@ -219,11 +230,41 @@ def start_streamlit(app: Path, *, port: int, secrets: Path, workdir: Path, env: 
         url=f"http://{LOOPBACK}:{port}",
     )
     try:
-        wait_until_ready(service, "/_stcore/health", timeout=90, ready=lambda r: r.status_code == 200)
+        wait_until_ready(service, "/_stcore/health", timeout=90)
     except BaseException:
         service.stop()
         raise
     return service
+
+
+def start_app_behind(
+    provider: Service, app: Path, *, workdir: Path, env: Mapping[str, str]
+) -> tuple[Service, tuple[str, str]]:
+    """Register an OIDC client for a fresh port, write `[auth]`, start the app on that port.
+
+    Returns the app and the two secrets it was given (client secret, cookie secret).
+    """
+    secrets = workdir / ".streamlit" / "secrets.toml"
+    for attempt in range(3):
+        port = free_port()
+        redirect_uri = f"http://{LOOPBACK}:{port}/oauth2callback"
+        client_id, client_secret = register_client(provider.url, redirect_uri)
+        cookie_secret = write_auth_secrets(
+            secrets,
+            redirect_uri=redirect_uri,
+            client_id=client_id,
+            client_secret=client_secret,
+            provider_url=provider.url,
+        )
+        try:
+            service = start_streamlit(app, port=port, secrets=secrets, workdir=workdir, env=env)
+        except RuntimeError:
+            log = (workdir / "streamlit.log").read_text(errors="replace").lower()
+            if attempt == 2 or "already in use" not in log:
+                raise
+            continue
+        return service, (client_secret, cookie_secret)
+    raise AssertionError("unreachable")
 
 
 # --- numbers on screen and in the CSV ---------------------------------------------------------

@@ -246,7 +246,7 @@ def wait_for_audit(stack: Stack, page: Page, match: Mapping[str, Any]) -> dict[s
     raise AssertionError(f"no admin_view audit line for {match}: {audit_lines(stack)}")
 
 
-def test_admin_page_views_any_team_and_alias(stack: Stack, page: Page) -> None:
+def test_admin_page_views_any_team_and_alias(stack: Stack, page: Page, screenshots: Path) -> None:
     claims = stack.personas["admin"]
     tenant = next(t for t in DEMO_TENANTS if t.team_id and t.key_alias and t.org_id != claims.get("org_id"))
     assert tenant.team_id and tenant.key_alias
@@ -263,6 +263,7 @@ def test_admin_page_views_any_team_and_alias(stack: Stack, page: Page) -> None:
     expect(page.locator(ALERT).filter(has_text=banner)).to_have_count(1)
     wait_for_report(page, re.compile(" - "))
     team_kpis = kpis(page)
+    screenshot_whole_app(page, str(screenshots / "admin-team.png"))
     name, text = download_csv(page)
     assert name == f"usage-{tenant.team_id}-{now:%Y-%m}.csv"
     assert_csv_matches_kpis(text, team_kpis, now.date())
