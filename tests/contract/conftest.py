@@ -20,18 +20,19 @@ from contract_seed import BULK_MONTH, Seed, build_seed, insert_bulk_month
 @pytest.fixture(scope="session")
 def real_proxy() -> RealProxy:
     """The running proxy; a missing REAL_LITELLM_ENV fails every contract test, loudly."""
+    problem = ""
     try:
         proxy = load_real_proxy()
-    except ProxyEnvError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
         httpx.get(f"{proxy.base_url}/health/liveliness", timeout=10.0).raise_for_status()
+    except ProxyEnvError as exc:
+        problem = str(exc)
     except httpx.HTTPError as exc:
-        pytest.fail(
+        problem = (
             f"The real LiteLLM at {proxy.base_url} does not answer ({type(exc).__name__}); "
-            "is it running? ../shared/real-litellm/up /tmp/litellm starts one.",
-            pytrace=False,
+            "is it running? ../shared/real-litellm/up /tmp/litellm starts one."
         )
+    if problem:
+        pytest.fail(problem, pytrace=False)  # outside `except`: one clear message, no chain
     return proxy
 
 

@@ -7,6 +7,7 @@ proxy itself wrote, because no API lets a test choose a request's timestamp.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -26,12 +27,13 @@ FLUSH_DEADLINE_SECONDS = 90.0
 # Calls per key and model. Every key gets a different mix (and different prompt lengths below) so
 # that one tenant's numbers can never equal a sibling's by accident.
 CALL_PLAN: dict[str, dict[str, int]] = {
+    "retired": {"mock-gpt": 1, "fake-gpt": 1, "broken-gpt": 1},
     "base": {"mock-gpt": 1, "fake-gpt": 3, "broken-gpt": 1},
     "dev": {"mock-gpt": 2, "fake-gpt": 1, "broken-gpt": 2},
     "unaliased": {"mock-gpt": 1, "fake-gpt": 2, "broken-gpt": 1},
     "prod": {"mock-gpt": 2, "fake-gpt": 2, "broken-gpt": 1},
 }
-PROMPT_WORDS = {"base": 4, "dev": 11, "unaliased": 17, "prod": 23}
+PROMPT_WORDS = {"base": 4, "dev": 11, "unaliased": 17, "prod": 23, "retired": 29}
 
 # Rows in a past month, at the instants a month boundary is easily lost or double counted:
 # (key, startTime UTC, prompt_tokens, completion_tokens, status).
@@ -70,8 +72,6 @@ class Seed:
     suffix: str
     team_a: str
     team_b: str
-    team_a_alias: str
-    team_b_alias: str
     keys: dict[str, SeedKey]
     calls: int
     months: tuple[str, ...]
@@ -120,29 +120,42 @@ def create_teams_and_keys(proxy: RealProxy) -> tuple[str, str, str, str, dict[st
             "/team/new",
             {"team_alias": f"ct-{suffix}-other", "max_budget": 0.0, "tpm_limit": 50_000},
         )
+        # `retired` carries the alias that `dev` takes over after it is deleted (key rotation).
         specs = [
             ("base", team_a["team_id"], base, 2.0),
-            ("dev", team_a["team_id"], f"{base}-dev", None),
+            ("retired", team_a["team_id"], f"{base}-dev", None),
             ("unaliased", team_a["team_id"], None, None),
             ("prod", team_b["team_id"], f"{base}-prod", None),
         ]
-        keys: dict[str, SeedKey] = {}
-        for name, team_id, alias, max_budget in specs:
-            body: dict[str, Any] = {"team_id": team_id}
-            if alias is not None:
-                body["key_alias"] = alias
-            if max_budget is not None:
-                body["max_budget"] = max_budget
-            made = _post(client, "/key/generate", body)
-            keys[name] = SeedKey(name, team_id, alias, made["token"], made["key"], max_budget)
+        keys = {spec[0]: generate_key(client, *spec) for spec in specs}
     return suffix, team_a["team_id"], team_b["team_id"], base, keys
 
 
-def send_completions(proxy: RealProxy, keys: dict[str, SeedKey]) -> int:
-    """Every key calls every model per CALL_PLAN; returns how many calls were made."""
+def generate_key(
+    client: httpx.Client, name: str, team_id: str, alias: str | None, max_budget: float | None
+) -> SeedKey:
+    """POST /key/generate."""
+    body: dict[str, Any] = {"team_id": team_id}
+    if alias is not None:
+        body["key_alias"] = alias
+    if max_budget is not None:
+        body["max_budget"] = max_budget
+    made = _post(client, "/key/generate", body)
+    return SeedKey(name, team_id, alias, made["token"], made["key"], max_budget)
+
+
+def rotate_key(proxy: RealProxy, old: SeedKey, name: str) -> SeedKey:
+    """Delete `old` and give its alias to a new key, as an operator rotating a tenant's key does."""
+    with admin_client(proxy) as client:
+        _post(client, "/key/delete", {"keys": [old.secret]})
+        return generate_key(client, name, old.team_id, old.alias, old.max_budget)
+
+
+def send_completions(proxy: RealProxy, keys: dict[str, SeedKey], names: list[str]) -> int:
+    """These keys call every model per CALL_PLAN; returns how many calls were made."""
     jobs: list[tuple[SeedKey, str, int]] = []
-    for name, plan in CALL_PLAN.items():
-        for model, count in plan.items():
+    for name in names:
+        for model, count in CALL_PLAN[name].items():
             jobs.extend((keys[name], model, i) for i in range(count))
 
     def call(job: tuple[SeedKey, str, int]) -> int:
@@ -203,8 +216,11 @@ def flush_state(conn: psycopg.Connection[Any], team_ids: list[str]) -> dict[str,
         )
         (team_spend,) = cur.fetchone() or (0.0,)
         cur.execute(
-            'SELECT coalesce(sum(spend), 0) FROM "LiteLLM_VerificationToken" WHERE team_id = ANY(%s)',
-            (team_ids,),
+            "SELECT coalesce(sum(spend), 0) FROM ("
+            ' SELECT spend FROM "LiteLLM_VerificationToken" WHERE team_id = ANY(%s)'
+            " UNION ALL"
+            ' SELECT spend FROM "LiteLLM_DeletedVerificationToken" WHERE team_id = ANY(%s)) AS k',
+            (team_ids, team_ids),
         )
         (key_spend,) = cur.fetchone() or (0.0,)
     return {
@@ -304,7 +320,10 @@ def _insert(conn: psycopg.Connection[Any], table: str, row: dict[str, Any]) -> N
 def build_seed(proxy: RealProxy) -> Seed:
     """Create, call, wait for the flush, add the boundary rows: the whole data set of one run."""
     suffix, team_a, team_b, _base, keys = create_teams_and_keys(proxy)
-    calls = send_completions(proxy, keys)
+    calls = send_completions(proxy, keys, ["retired"])
+    wait_for_flush(proxy, (team_a, team_b), calls)
+    keys["dev"] = rotate_key(proxy, keys["retired"], "dev")
+    calls += send_completions(proxy, keys, [name for name in CALL_PLAN if name != "retired"])
     wait_for_flush(proxy, (team_a, team_b), calls)
     insert_boundary_rows(proxy, keys)
     with psycopg.connect(proxy.database_url) as conn, conn.cursor() as cur:
@@ -318,8 +337,6 @@ def build_seed(proxy: RealProxy) -> Seed:
         suffix=suffix,
         team_a=team_a,
         team_b=team_b,
-        team_a_alias=f"ct-{suffix}-acme",
-        team_b_alias=f"ct-{suffix}-other",
         keys=keys,
         calls=calls,
         months=tuple(months),
@@ -359,6 +376,7 @@ def insert_bulk_month(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
     """Clone real rows of each key into BULK_MONTH, with the daily aggregates to match."""
     now = datetime.now(UTC).replace(tzinfo=None)
     with psycopg.connect(proxy.database_url, row_factory=dict_row) as conn:
+        logs: list[dict[str, Any]] = []
         for name, count in BULK_ROWS.items():
             key = keys[name]
             template = _one(
@@ -372,7 +390,6 @@ def insert_bulk_month(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
             # LiteLLM's own metadata, minus its ~7 kB copy of the model price map: same meaning,
             # pages a quarter the size (the fallback reads 11 pages of 1,000 of these).
             metadata = {k: v for k, v in template["metadata"].items() if k != "model_map_information"}
-            logs: list[dict[str, Any]] = []
             daily: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
             for start, model, prompt, completion, status in bulk_rows(name, count):
                 ok = status == "success"
@@ -407,7 +424,6 @@ def insert_bulk_month(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
                     ("failed_requests", int(not ok)),
                 ):
                     agg[column] = agg.get(column, 0) + value
-            _insert_many(conn, "LiteLLM_SpendLogs", logs)
             _insert_many(
                 conn,
                 "LiteLLM_DailyTeamSpend",
@@ -429,6 +445,10 @@ def insert_bulk_month(proxy: RealProxy, keys: dict[str, SeedKey]) -> None:
                     for (day, model), sums in daily.items()
                 ],
             )
+        # Both keys' rows in a shuffled physical order, as concurrent batch writers leave them: the
+        # table's order is then no hint for how ties on startTime come out of a sort.
+        random.Random(BULK_MONTH).shuffle(logs)
+        _insert_many(conn, "LiteLLM_SpendLogs", logs)
         conn.commit()
 
 

@@ -41,11 +41,13 @@ def month_bounds(month: str) -> tuple[datetime, datetime, date, date]:
 
 
 def key_hashes(conn: psycopg.Connection[Any], team_id: str, alias: str) -> list[str]:
-    """Hashes of the team's keys whose alias is exactly `alias`."""
+    """Hashes of the team's keys, live or deleted (rotated), whose alias is exactly `alias`."""
     with conn.cursor() as cur:
         cur.execute(
-            'SELECT token FROM "LiteLLM_VerificationToken" WHERE team_id = %s AND key_alias = %s',
-            (team_id, alias),
+            'SELECT token FROM "LiteLLM_VerificationToken" WHERE team_id = %s AND key_alias = %s '
+            'UNION SELECT token FROM "LiteLLM_DeletedVerificationToken" '
+            "WHERE team_id = %s AND key_alias = %s",
+            (team_id, alias, team_id, alias),
         )
         return sorted(token for (token,) in cur.fetchall())
 
