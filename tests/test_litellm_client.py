@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -332,3 +333,43 @@ def test_keys_and_teams_from_the_emulator() -> None:
         "team-initech-5b8e",
     ]
     assert client.team_info("team-initech-5b8e").max_budget is None
+
+
+def test_rows_sharing_a_start_time_are_all_read_despite_unstable_offset_paging() -> None:
+    """LiteLLM pages spend logs with OFFSET over startTime alone: tied rows shuffle between queries."""
+    shuffler = random.Random(7)
+    rows = [
+        spend_row(f"r{i}", f"2026-09-{1 + i // 300:02d}T{(i // 3) % 24:02d}:{i % 60:02d}:00.000+00:00")
+        for i in range(2_700)
+    ]
+    for i, row in enumerate(rows):  # groups of three share one instant
+        row["startTime"] = rows[i - i % 3]["startTime"]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        q = request.url.params
+        lo = datetime.fromisoformat(q["start_date"]).replace(tzinfo=UTC)
+        hi = datetime.fromisoformat(q["end_date"]).replace(tzinfo=UTC)
+        match = [r for r in rows if lo <= datetime.fromisoformat(r["startTime"]) <= hi]
+        shuffler.shuffle(match)
+        match.sort(key=lambda r: r["startTime"])  # ties in a different order on every query
+        size, page = int(q["page_size"]), int(q["page"])
+        body = {"data": match[(page - 1) * size : page * size], "total": min(len(match), 10_000)}
+        return httpx.Response(200, json=body)
+
+    usage = handler_client(handler, spend_logs_page_size=100).team_usage_from_spend_logs("t1", Month(2026, 9))
+    assert totals(usage, "acme").requests == 2_700
+    assert totals(usage, "acme").input_tokens == 27_000
+
+
+def test_more_rows_in_one_second_than_a_page_fails_loudly() -> None:
+    rows = [spend_row(f"r{i}", "2026-09-05T10:00:00.500+00:00") for i in range(30)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        q = request.url.params
+        lo = datetime.fromisoformat(q["start_date"]).replace(tzinfo=UTC)
+        hi = datetime.fromisoformat(q["end_date"]).replace(tzinfo=UTC)
+        match = [r for r in rows if lo <= datetime.fromisoformat(r["startTime"]) <= hi]
+        return httpx.Response(200, json={"data": match[: int(q["page_size"])], "total": len(match)})
+
+    with pytest.raises(LiteLLMProtocolError, match="within one second"):
+        handler_client(handler, spend_logs_page_size=10).team_usage_from_spend_logs("t1", Month(2026, 9))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -37,9 +38,10 @@ from usage_core.usage import (
 DAILY_PAGE_SIZE = 1000
 SPEND_LOGS_PAGE_SIZE = 1000  # LiteLLM's maximum for /spend/logs/v2
 KEYS_PAGE_SIZE = 100  # LiteLLM's maximum for /key/list
-MAX_PAGES = 2000  # 2M rows a team-month: beyond this we refuse rather than show partial totals
+MAX_PAGES = 5000  # requests for one team-month: beyond this we refuse rather than show partial totals
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 # stamina logs every scheduled retry at WARNING; with no logging configured (the CLI) Python's
 # last-resort handler would print them to stderr. The final typed error says what happened.
@@ -327,13 +329,13 @@ class LiteLLMClient:
     def _unavailable(self, path: str, reason: str) -> str:
         return f"LiteLLM at {self._host} did not answer {path} ({reason}) after {self.attempts} attempts."
 
-    def _parallel(self, fn: Callable[[int], T], pages: Sequence[int]) -> Iterator[T]:
-        """Run fn(page) for every page with bounded concurrency; results in page order."""
-        if len(pages) <= 1:
-            yield from (fn(p) for p in pages)
+    def _parallel(self, fn: Callable[[A], T], items: Sequence[A]) -> Iterator[T]:
+        """Run fn(item) for every item with bounded concurrency; results in item order."""
+        if len(items) <= 1:
+            yield from (fn(item) for item in items)
             return
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(pages))) as pool:
-            yield from pool.map(fn, pages)
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
+            yield from pool.map(fn, items)
 
     # -- teams and keys -----------------------------------------------------------------------
 
@@ -462,47 +464,89 @@ class LiteLLMClient:
         return builder.build(SOURCE_DAILY_ACTIVITY, fetched_at)
 
     def team_usage_from_spend_logs(self, team_id: str, month: Month) -> TeamUsage:
-        """Page /spend/logs/v2 past its 10,000-row cap until a short page; aggregate as pages arrive."""
+        """Read every raw row of the month in time windows that each fit in one page."""
+        # Why windows and not pages: LiteLLM pages /spend/logs/v2 with OFFSET over rows ordered by
+        # startTime alone, so rows sharing a startTime can repeat or vanish across page boundaries,
+        # and its `total` stops at 10,000. A window whose rows all fit in one page has neither
+        # problem; a full page means "split the window and read the halves", down to one second.
         fetched_at = utc_now()
-        # Both bounds are inclusive at second precision: ending at the next month's 00:00:00 keeps
-        # every row of the month's last second (23:59:59.999); the aggregator drops the rest.
-        base: dict[str, str | int] = {
-            "team_id": team_id,
-            "start_date": month.start.strftime("%Y-%m-%d %H:%M:%S"),
-            "end_date": month.end.strftime("%Y-%m-%d %H:%M:%S"),
-            "page_size": self.spend_logs_page_size,
-            "sort_by": "startTime",
-            "sort_order": "asc",  # new rows land after the pages already read
-        }
         aggregator = SpendLogAggregator(TeamUsageBuilder(team_id, month))
         page_size = self.spend_logs_page_size
+        target = max(1, page_size * 7 // 10)  # aim below the page size: windows are not uniform
+        requests = 0
+        lock = threading.Lock()
 
-        def page(number: int) -> tuple[int, int]:
-            body = self.get_json("/spend/logs/v2", {**base, "page": number})
+        def fetch(window: _Window, size: int) -> tuple[list[Any], int]:
+            nonlocal requests
+            with lock:
+                requests += 1
+                if requests > self.max_pages:
+                    raise LiteLLMProtocolError(
+                        f"Reading one team-month of spend logs took more than {self.max_pages} requests "
+                        "(too many rows, or pagination LiteLLM does not honour); refusing partial totals."
+                    )
+            body = self.get_json(
+                "/spend/logs/v2",
+                {
+                    "team_id": team_id,
+                    # both bounds are inclusive at second precision; rows at exactly `end` also
+                    # belong to the next window and are de-duplicated by request_id
+                    "start_date": _sql_time(window.start),
+                    "end_date": _sql_time(window.end),
+                    "page": 1,
+                    "page_size": size,
+                    "sort_by": "startTime",
+                    "sort_order": "asc",
+                },
+            )
             rows = body.get("data") if isinstance(body, Mapping) else None
             if not isinstance(rows, list):
                 raise LiteLLMProtocolError("LiteLLM's spend logs answer has no data list.")
-            if len(rows) > page_size:
+            if len(rows) > size:
                 raise LiteLLMProtocolError("LiteLLM's spend logs sent more rows than the page size.")
-            aggregator.add_rows(rows)
-            return len(rows), _int(body.get("total"))
+            return rows, _int(body.get("total"))
 
-        # `total` is capped at 10,000, so it only tells how many pages surely exist; past that,
-        # fetch waves of pages concurrently until one comes back short.
-        size, total = page(1)
-        announced = math.ceil(total / page_size)
-        next_page, done = 2, size < page_size
-        while not done:
-            wave_end = max(announced, next_page + self.max_concurrency - 1)
-            if wave_end > self.max_pages:
+        def split(window: _Window, total: int) -> list[_Window]:
+            if window.end - window.start <= 1:
                 raise LiteLLMProtocolError(
-                    f"LiteLLM returned more than {self.max_pages * page_size:,} spend rows for "
-                    "one team-month, or its pagination never ends; refusing partial totals."
+                    f"LiteLLM holds more than {page_size} spend rows within one second for this team; "
+                    "they cannot be read completely, refusing partial totals."
                 )
-            sizes = [n for n, _ in self._parallel(page, range(next_page, wave_end + 1))]
-            next_page = wave_end + 1
-            done = any(n < page_size for n in sizes)
+            parts = min(window.end - window.start, max(2, math.ceil(total / target)))
+            expected = total / parts
+            edges = [window.start + (window.end - window.start) * i // parts for i in range(parts + 1)]
+            return [_Window(a, b, expected) for a, b in itertools.pairwise(edges)]
+
+        def read(window: _Window) -> list[_Window]:
+            if window.expected > target:  # probably too big: ask for its size only
+                _, total = fetch(window, 1)
+                if total >= page_size:
+                    return split(window, total)
+            rows, total = fetch(window, page_size)
+            if len(rows) < page_size:
+                aggregator.add_rows(rows)
+                return []
+            return split(window, max(total, len(rows)))
+
+        start, end = int(month.start.timestamp()), int(month.end.timestamp())
+        windows = [_Window(start, end, 0.0)]
+        while windows:
+            windows = [child for children in self._parallel(read, windows) for child in children]
         return aggregator.builder.build(SOURCE_SPEND_LOGS, fetched_at)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Whole seconds [start, end] of spend rows to read, and how many rows it probably holds."""
+
+    start: int
+    end: int
+    expected: float
+
+
+def _sql_time(epoch_seconds: int) -> str:
+    """LiteLLM's `YYYY-MM-DD HH:MM:SS` (UTC) for a Unix time."""
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
