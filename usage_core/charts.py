@@ -21,7 +21,7 @@ Level = Literal["none", "ok", "warning", "over"]
 _DAY = "%{x|%a %b %-d, %Y}"
 
 
-def _layout(fig: Any, *, y_title: str, stacked: bool = False, y_prefix: str = "") -> Any:
+def _layout(fig: Any, report: UsageReport, *, y_title: str, stacked: bool = False, y_prefix: str = "") -> Any:
     """Shared layout: transparent backgrounds, unit-bearing axis titles, unified hover."""
     fig.update_layout(
         barmode="stack" if stacked else "group",
@@ -40,7 +40,11 @@ def _layout(fig: Any, *, y_title: str, stacked: bool = False, y_prefix: str = ""
         },
         bargap=0.25,
     )
-    fig.update_xaxes(title_text="Day (UTC)", tickformat="%b %-d", showgrid=False)
+    # weekly ticks from the 1st, so the three daily charts line up
+    first = report.month.first_day.isoformat()
+    fig.update_xaxes(
+        title_text="Day (UTC)", tickformat="%b %-d", showgrid=False, tick0=first, dtick=7 * 86_400_000
+    )
     fig.update_yaxes(title_text=y_title, tickprefix=y_prefix, rangemode="tozero", separatethousands=True)
     return fig
 
@@ -59,7 +63,7 @@ def daily_spend(report: UsageReport) -> Any:
             hovertemplate=f"{_DAY}<br>Spend: $%{{customdata}} USD<extra></extra>",
         )
     )
-    return _layout(fig, y_title="Spend (USD)", y_prefix="$")
+    return _layout(fig, report, y_title="Spend (USD)", y_prefix="$")
 
 
 def daily_tokens(report: UsageReport) -> Any:
@@ -79,7 +83,7 @@ def daily_tokens(report: UsageReport) -> Any:
                 hovertemplate=f"{name}: %{{y:,d}}<extra></extra>",
             )
         )
-    return _layout(fig, y_title="Tokens", stacked=True)
+    return _layout(fig, report, y_title="Tokens", stacked=True)
 
 
 def daily_requests(report: UsageReport) -> Any:
@@ -99,7 +103,7 @@ def daily_requests(report: UsageReport) -> Any:
                 hovertemplate=f"{name}: %{{y:,d}} requests<extra></extra>",
             )
         )
-    return _layout(fig, y_title="Requests", stacked=True)
+    return _layout(fig, report, y_title="Requests", stacked=True)
 
 
 def budget_level(budget: Budget) -> Level:
