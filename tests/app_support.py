@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
+from tests.demo_server import serve
 from usage_core.config import Settings
 from usage_core.demo import DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM
 from usage_core.tenants import Tenant
@@ -101,31 +99,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def loopback_litellm(handler: Any | None = None) -> Iterator[str]:
     """Serve a LiteLLM-compatible handler (default: the demo emulator) over real HTTP on loopback."""
-    target = handler or DemoLiteLLM(master_key=MASTER_KEY)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            request = httpx.Request("GET", f"http://127.0.0.1{self.path}", headers=dict(self.headers))
-            response: httpx.Response = target(request)
-            body = response.content
-            self.send_response(response.status_code)
-            self.send_header("Content-Type", response.headers.get("content-type", "application/json"))
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(handler or DemoLiteLLM(master_key=MASTER_KEY)) as url:
+        yield url
 
 
 def page_text(at: AppTest) -> str:

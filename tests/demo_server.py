@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from usage_core.demo import DemoLiteLLM
-
 
 @contextmanager
-def serve(demo: DemoLiteLLM) -> Iterator[str]:
-    """Serve `demo` on a free loopback port; yields its base URL."""
+def serve(demo: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
+    """Serve an httpx-style handler (e.g. the emulator) on a free loopback port; yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -37,3 +35,4 @@ def serve(demo: DemoLiteLLM) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(timeout=5)

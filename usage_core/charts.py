@@ -66,44 +66,41 @@ def daily_spend(report: UsageReport) -> Any:
     return _layout(fig, report, y_title="Spend (USD)", y_prefix="$")
 
 
-def daily_tokens(report: UsageReport) -> Any:
-    """Input and output tokens per UTC day, stacked."""
+def _stacked_counts(
+    report: UsageReport, series: tuple[tuple[str, str, list[int]], ...], *, y_title: str, unit: str = ""
+) -> Any:
+    """Integer series per UTC day, stacked, with exact counts on hover."""
     days = [row.day for row in report.daily]
     fig = go.Figure()
-    for name, color, values in (
-        ("Input tokens", INPUT, [row.metrics.input_tokens for row in report.daily]),
-        ("Output tokens", OUTPUT, [row.metrics.output_tokens for row in report.daily]),
-    ):
+    for name, color, values in series:
         fig.add_trace(
             go.Bar(
                 x=days,
                 y=values,
                 name=name,
                 marker_color=color,
-                hovertemplate=f"{name}: %{{y:,d}}<extra></extra>",
+                hovertemplate=f"{name}: %{{y:,d}}{unit}<extra></extra>",
             )
         )
-    return _layout(fig, report, y_title="Tokens", stacked=True)
+    return _layout(fig, report, y_title=y_title, stacked=True)
+
+
+def daily_tokens(report: UsageReport) -> Any:
+    """Input and output tokens per UTC day, stacked."""
+    series = (
+        ("Input tokens", INPUT, [row.metrics.input_tokens for row in report.daily]),
+        ("Output tokens", OUTPUT, [row.metrics.output_tokens for row in report.daily]),
+    )
+    return _stacked_counts(report, series, y_title="Tokens")
 
 
 def daily_requests(report: UsageReport) -> Any:
     """Successful and failed requests per UTC day, stacked."""
-    days = [row.day for row in report.daily]
-    fig = go.Figure()
-    for name, color, values in (
+    series = (
         ("Successful", SUCCESS, [row.metrics.successful_requests for row in report.daily]),
         ("Failed", FAILED, [row.metrics.failed_requests for row in report.daily]),
-    ):
-        fig.add_trace(
-            go.Bar(
-                x=days,
-                y=values,
-                name=name,
-                marker_color=color,
-                hovertemplate=f"{name}: %{{y:,d}} requests<extra></extra>",
-            )
-        )
-    return _layout(fig, report, y_title="Requests", stacked=True)
+    )
+    return _stacked_counts(report, series, y_title="Requests", unit=" requests")
 
 
 def budget_level(budget: Budget) -> Level:
