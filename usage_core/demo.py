@@ -59,7 +59,7 @@ class DemoModel:
 MODELS = (
     DemoModel("openai/gpt-4o-mini", 0.55, 0.15e-6, 0.6e-6, 900, 350),
     DemoModel("openai/gpt-4o", 0.30, 2.5e-6, 10e-6, 1400, 500),
-    DemoModel("anthropic/claude-sonnet-4", 0.15, 3e-6, 15e-6, 2200, 700),
+    DemoModel("mistral/mistral-large-latest", 0.15, 2e-6, 6e-6, 2200, 700),
 )
 
 
