@@ -1,7 +1,7 @@
 """The embedded emulator (usage_core.demo) configured for the benchmark, and its ground truth.
 
 `usage_core.demo.benchmark_team(n)` makes a flat 5-key team whose traffic grows towards `now`
-(about 1.6 n requests in the last complete month); the adapter here rescales it so the measured
+(about n requests a 30-day month); the adapter here rescales it so the measured
 month holds n requests (within rounding), and reads the truth from the emulator's own cells.
 """
 

@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EMULATOR_KEY = "sk-bench-emulator"
 VARIANTS = ("original", "ours_daily", "ours_spend_logs")
+SERIAL = {"max_concurrency": 1, "timeout": 120.0}
 
 
 def log(message: str) -> None:
@@ -223,14 +224,24 @@ def real_suite(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 entry["variants"][variant] = result
                 if variant == "ours_spend_logs" and "error" in result:
                     # The app's default client failed: measure once more with one page in flight.
-                    log(f"real {n:>9,}: ours_spend_logs failed ({result['error'][:80]}); serial pages")
-                    spec.update(variant="ours_spend_logs", runs=1)
-                    spec["client"] = {"max_concurrency": 1, "timeout": 120.0}
-                    serial = child("benchmarks.measure", spec)
-                    serial["client"] = spec["client"]
-                    entry["variants"]["ours_spend_logs_serial"] = serial
+                    log(f"real {n:>9,}: ours_spend_logs failed ({result['error'][:80]}); serial")
+                    serial = child("benchmarks.measure", dict(spec, runs=1, client=SERIAL))
+                    entry["variants"]["ours_spend_logs_serial"] = dict(serial, client=SERIAL)
         finally:
             realproxy.clear(proxy, tm.team_id)
+    section["proxy_log"] = proxy_log_summary(Path(args.real_env).parent / "logs" / "proxy.log")
+
+
+def proxy_log_summary(path: Path) -> dict[str, Any]:
+    """What the proxy itself logged during the run: 5xx answers and engine restarts."""
+    if not path.exists():
+        return {"missing": str(path)}
+    text = path.read_text(errors="replace").splitlines()
+    return {
+        "spend_logs_500": sum("GET /spend/logs/v2" in t and '" 500 ' in t for t in text),
+        "daily_activity_500": sum("GET /team/daily/activity" in t and '" 500 ' in t for t in text),
+        "engine_reconnects": sum("Attempting Prisma DB reconnect" in t for t in text),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

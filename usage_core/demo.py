@@ -85,7 +85,7 @@ class DemoTeam:
     rpm_limit: int | None = None
     tpm_limit: int | None = None
     fail_rate: float = 0.02
-    weekly_pattern: bool = True
+    weekly_pattern: bool = True  # False: flat traffic, no growth and no noise (benchmarks)
     models: tuple[DemoModel, ...] = MODELS
 
     def token(self, key: DemoKey) -> str:
@@ -270,10 +270,10 @@ class DemoData:
 def _cells(team: DemoTeam, day: date, first_day: date, today: date) -> tuple[Cell, ...]:
     if not first_day <= day <= today:
         return ()
-    age_months = (today - day).days / 30.4
-    season = 1.0 + 0.05 * (12 - min(age_months, 12))  # steady growth towards today
-    if team.weekly_pattern and day.weekday() >= 5:
-        season *= 0.45
+    season = 1.0
+    if team.weekly_pattern:  # steady growth towards today, quiet weekends
+        season += 0.05 * (12 - min((today - day).days / 30.4, 12))
+        season *= 0.45 if day.weekday() >= 5 else 1.0
     cells = []
     for k, key in enumerate(team.keys):
         if (today - day).days >= key.active_days:
