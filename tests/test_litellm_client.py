@@ -373,3 +373,14 @@ def test_more_rows_in_one_second_than_a_page_fails_loudly() -> None:
 
     with pytest.raises(LiteLLMProtocolError, match="within one second"):
         handler_client(handler, spend_logs_page_size=10).team_usage_from_spend_logs("t1", Month(2026, 9))
+
+
+def test_credentials_in_the_base_url_never_reach_a_message() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = LiteLLMClient(f"http://ops:url-password@127.0.0.1:{port}", SECRET, attempts=1, timeout=2)
+    with pytest.raises(LiteLLMUnavailable) as caught:
+        client.list_teams()
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert "url-password" not in str(caught.value) and "url-password" not in repr(client)

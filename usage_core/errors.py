@@ -51,7 +51,11 @@ class TenantSourceError(UpstreamError):
 
 
 class LiteLLMError(UpstreamError):
-    """LiteLLM answered badly or not at all."""
+    """LiteLLM answered badly or not at all; `status` is its HTTP status when it answered."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class LiteLLMAuthError(LiteLLMError):

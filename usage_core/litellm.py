@@ -264,7 +264,8 @@ class LiteLLMClient:
         max_pages: int = MAX_PAGES,
     ) -> None:
         key = master_key.get_secret_value() if isinstance(master_key, SecretStr) else master_key
-        self._host = urlsplit(base_url).netloc or base_url
+        url = urlsplit(base_url)  # name the host in messages, never any credentials in the URL
+        self._host = f"{url.hostname}:{url.port}" if url.port else (url.hostname or "LiteLLM")
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
@@ -300,7 +301,6 @@ class LiteLLMClient:
     def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         """GET `path`, retrying timeouts, 5xx and 429; map every failure to a LiteLLMError."""
         params = params or {}
-        last = "no answer"
         try:
             for attempt in stamina.retry_context(
                 on=_retry_on, attempts=self.attempts, wait_initial=0.2, wait_max=3.0, timeout=60.0
@@ -308,8 +308,9 @@ class LiteLLMClient:
                 with attempt:
                     response = self._send(path, params)
         except _Retryable as exc:
-            last = f"HTTP {exc.status}"
-            raise LiteLLMUnavailable(self._unavailable(path, last)) from None
+            raise LiteLLMUnavailable(
+                self._unavailable(path, f"HTTP {exc.status}"), status=exc.status
+            ) from None
         except httpx.TimeoutException:
             raise LiteLLMUnavailable(self._unavailable(path, "timed out")) from None
         except httpx.TransportError as exc:
@@ -318,12 +319,12 @@ class LiteLLMClient:
         status = response.status_code
         if status in (401, 403):
             raise LiteLLMAuthError(
-                f"LiteLLM at {self._host} refused the master key for {path} (HTTP {status})."
+                f"LiteLLM at {self._host} refused the master key for {path} (HTTP {status}).", status=status
             )
         if status == 404:
-            raise LiteLLMNotFound(f"LiteLLM at {self._host} has no {path} (HTTP 404).")
+            raise LiteLLMNotFound(f"LiteLLM at {self._host} has no {path} (HTTP 404).", status=status)
         if status >= 400:
-            raise LiteLLMError(f"LiteLLM at {self._host} rejected {path} (HTTP {status}).")
+            raise LiteLLMError(f"LiteLLM at {self._host} rejected {path} (HTTP {status}).", status=status)
         try:
             return response.json()
         except ValueError:
@@ -350,7 +351,7 @@ class LiteLLMClient:
         except LiteLLMNotFound:
             raise TeamNotFound(f"LiteLLM team {team_id!r} was not found.") from None
         except LiteLLMError as exc:
-            if "(HTTP 400)" in str(exc):  # some versions answer 400 for an unknown team
+            if exc.status == 400:  # some versions answer 400 for an unknown team
                 raise TeamNotFound(f"LiteLLM team {team_id!r} was not found.") from None
             raise
         info = body.get("team_info") if isinstance(body, Mapping) else None
