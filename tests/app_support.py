@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 ADMIN_PAGE = str(ROOT / "views" / "admin.py")
 USAGE_PAGE = str(ROOT / "views" / "usage.py")
-MASTER_KEY = "sk-master-must-never-show"
+MASTER_KEY = "sk-never-shown-7"
 AUTH = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
     "cookie_secret": "test-cookie-secret",

@@ -10,7 +10,7 @@ import pytest
 from usage_core.config import Settings, load_settings
 from usage_core.errors import ConfigError, InputError
 
-KEY = "sk-master-very-secret-4711"
+KEY = "sk-secret-4711"
 CONTRACT = [
     "LITELLM_BASE_URL",
     "LITELLM_MASTER_KEY",

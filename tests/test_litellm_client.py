@@ -27,7 +27,7 @@ from usage_core.usage import SOURCE_DAILY_ACTIVITY, SOURCE_SPEND_LOGS, Metrics, 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ACME = "team-acme-7f3a"
 ACME_ALIASES = (None, "acme-prod", "acme-prod-eu", "acme-dev")
-SECRET = "sk-test-secret-master-key"
+SECRET = "sk-test-secret-42"
 
 
 def demo_client(demo: DemoLiteLLM | None = None, **kwargs: Any) -> LiteLLMClient:
