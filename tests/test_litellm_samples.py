@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from usage_core.demo import DEMO_MASTER_KEY, DemoLiteLLM
 from usage_core.errors import LiteLLMAuthError, LiteLLMError
 from usage_core.litellm import LiteLLMClient, SpendLogAggregator, parse_timestamp
 from usage_core.months import Month
@@ -201,12 +203,40 @@ def check_readiness() -> None:
     assert body["db"] == "connected"
 
 
-def check_not_read(name: str, reason: str) -> Callable[[], None]:
-    """Samples of endpoints the dashboard deliberately does not read; still valid JSON."""
+def check_bare_body(name: str) -> Callable[[], None]:
+    """A bare response body with no recorded request (a key a setup created): nothing to route."""
 
     def check() -> None:
-        assert reason
-        assert json.loads((SAMPLES / f"{name}.json").read_text())
+        body = json.loads((SAMPLES / f"{name}.json").read_text())
+        assert "request" not in body and body["key_alias"] == "acme-dev"
+
+    return check
+
+
+@functools.cache
+def paths_the_client_reads() -> frozenset[str]:
+    """Every path the client requests while producing reports (both usage paths), via the emulator."""
+    paths: set[str] = set()
+
+    def record(request: httpx.Request) -> None:
+        paths.add(request.url.path)
+
+    for daily in (True, False):
+        demo = DemoLiteLLM(now=datetime(2026, 11, 27, tzinfo=UTC), daily_activity=daily, on_request=record)
+        client = LiteLLMClient("http://d", DEMO_MASTER_KEY, transport=httpx.MockTransport(demo))
+        client.team_info("team-initech-5b8e")
+        client.list_keys("team-initech-5b8e")
+        client.list_teams()
+        client.team_usage("team-initech-5b8e", NOVEMBER)
+    return frozenset(paths)
+
+
+def check_not_read(name: str, reason: str) -> Callable[[], None]:
+    """Samples of endpoints the dashboard deliberately does not read (`reason`): it never asks them."""
+
+    def check() -> None:
+        path = sample(name)["request"].split("?")[0]
+        assert path not in paths_the_client_reads(), reason
 
     return check
 
@@ -240,7 +270,7 @@ CHECKS: dict[str, Callable[[], None]] = {
     "team_spend_report": check_enterprise_only("team_spend_report"),
     "health_readiness": check_readiness,
     "key_info": check_not_read("key_info", "needs the raw key; /key/list gives the same by team"),
-    "key_generate_example": check_not_read("key_generate_example", "write endpoint"),
+    "key_generate_example": check_bare_body("key_generate_example"),
     "team_new": check_not_read("team_new", "write endpoint"),
     "v2_team_list": check_not_read("v2_team_list", "/team/list answers the admin picker in one call"),
     "user_daily_activity": check_not_read("user_daily_activity", "per user, not per team"),
