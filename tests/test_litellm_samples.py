@@ -307,3 +307,13 @@ def test_real_timestamps_parse_as_utc() -> None:
 def test_sample_days_are_the_request_days() -> None:
     usage = daily_usage("team_daily_activity")
     assert list(usage.slice_for("acme-prod").daily) == [date(2026, 11, 27)]
+
+
+def test_the_recorded_client_paths_are_the_ones_it_reads() -> None:
+    assert paths_the_client_reads() == {
+        "/team/info",
+        "/key/list",
+        "/team/list",
+        "/team/daily/activity",
+        "/spend/logs/v2",
+    }
