@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from usage_core.reports import CSV_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEND_TOLERANCE = 1e-9  # relative
 
@@ -89,21 +91,15 @@ def median_ms(samples: list[float]) -> float:
 # -- correctness --------------------------------------------------------------------------------
 
 
+COUNTERS = CSV_COLUMNS[1:-1]  # every integer column: input_tokens .. failed_requests
+
+
 def check_report(report: Any, truth: dict[str, Any]) -> dict[str, Any]:
     """Totals and per-day requests of one of our reports against the ground truth."""
     t = truth["totals"]
     got = report.totals
     problems = [
-        f"{name}: {getattr(got, name)} != {t[name]}"
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "requests",
-            "successful_requests",
-            "failed_requests",
-        )
-        if getattr(got, name) != t[name]
+        f"{name}: {getattr(got, name)} != {t[name]}" for name in COUNTERS if getattr(got, name) != t[name]
     ]
     if abs(got.spend - t["spend"]) > SPEND_TOLERANCE * max(1.0, abs(t["spend"])):
         problems.append(f"spend: {got.spend!r} != {t['spend']!r}")

@@ -16,17 +16,11 @@ import pytest
 
 from tests.demo_server import serve
 from usage_core.cli import run
+from usage_core.config import Settings
 from usage_core.demo import DEMO_MASTER_KEY, DemoLiteLLM
 from usage_core.months import Month
 
-ENV_NAMES = (
-    "LITELLM_BASE_URL",
-    "LITELLM_MASTER_KEY",
-    "TENANT_SOURCE",
-    "TENANTS_FILE",
-    "TENANT_NAMESPACE",
-    "USAGE_CACHE_TTL_SECONDS",
-)
+ENV_NAMES = [name.upper() for name in Settings.model_fields]
 SECRET = "sk-cli-test-secret-key"
 TENANTS_YAML = """
 - metadata: {name: acme-prod}

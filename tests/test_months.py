@@ -147,8 +147,8 @@ def test_bounds_are_whole_utc_months(month: Month, start: datetime, end: datetim
     assert (month.start, month.end) == (start, end)
     assert month.start.utcoffset() == timedelta(0) and month.end.utcoffset() == timedelta(0)
     last_instant = end - timedelta(microseconds=1)
-    assert month.contains(start) and month.contains(last_instant)
-    assert not month.contains(end) and not month.contains(start - timedelta(microseconds=1))
+    assert month.start <= start < month.end and month.start <= last_instant < month.end
+    assert not end < month.end and not month.start <= start - timedelta(microseconds=1)
 
 
 @pytest.mark.parametrize(

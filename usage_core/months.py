@@ -91,10 +91,6 @@ class Month:
         """The preceding month."""
         return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
-    def contains(self, moment: datetime) -> bool:
-        """Whether an aware datetime falls inside [start, end)."""
-        return self.start <= moment < self.end
-
     def days(self, now: datetime | None = None) -> list[date]:
         """Every day of the month, up to today (UTC) when it is the current month."""
         today = (now or utc_now()).astimezone(UTC).date()

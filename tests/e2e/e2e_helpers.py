@@ -19,29 +19,15 @@ from typing import Any
 
 import httpx
 
+from usage_core.config import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 CSV_HEADER = "date,input_tokens,output_tokens,total_tokens,requests,successful_requests,failed_requests,spend"
 
 # The configuration contract (DESIGN.md) plus what could point the app elsewhere: the app under
 # test must run on the embedded demo, whatever the developer's shell exports.
-_CONTRACT_VARIABLES = frozenset(
-    {
-        "LITELLM_BASE_URL",
-        "LITELLM_MASTER_KEY",
-        "TENANT_SOURCE",
-        "TENANTS_FILE",
-        "TENANT_API_GROUP",
-        "TENANT_API_VERSION",
-        "TENANT_PLURAL",
-        "TENANT_NAMESPACE",
-        "OIDC_ORG_CLAIM",
-        "OIDC_ROLES_CLAIM",
-        "PLATFORM_ADMIN_ROLE",
-        "USAGE_CACHE_TTL_SECONDS",
-        "KUBECONFIG",
-    }
-)
+_CONTRACT_VARIABLES = frozenset({*(name.upper() for name in Settings.model_fields), "KUBECONFIG"})
 
 
 def free_port() -> int:
