@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ui
+from dashboard import signin
 
-ui.page_setup()
-session = ui.current_session()
-if isinstance(session, ui.Session):
+signin.page_setup()
+session = signin.current_session()
+if isinstance(session, signin.Session):
     pages = [st.Page("views/usage.py", title="Usage", icon=":material/bar_chart:", default=True)]
     if session.user.is_platform_admin:  # for anyone else the Admin page does not exist
         pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
     page = st.navigation(pages)
-    ui.sidebar_identity(session)
+    signin.sidebar_identity(session)
 else:
     # Sign-in, fail-closed and configuration screens: every URL lands here.
     page = st.navigation([st.Page(session, title="Sign in", url_path="sign-in")], position="hidden")

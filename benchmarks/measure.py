@@ -4,7 +4,7 @@ JSON result on stdout.
 Variants:
 - `ours_daily`: the app's path: `build_service(settings).report(scope, month)` (team info, keys and
   `/team/daily/activity` concurrently, then build_report); warm = the app's cached loader
-  (`ui.snapshot`, st.cache_data) + build_report.
+  (`data.snapshot`, st.cache_data) + build_report.
 - `ours_spend_logs`: the same with usage from `team_usage_from_spend_logs` (the fallback path);
   warm = st.cache_data over that loader + build_report.
 - `original`: benchmarks.original (no cache existed: no warm time).
@@ -231,7 +231,7 @@ def run_ours(spec: dict[str, Any], result: dict[str, Any]) -> None:
     sys.path.insert(0, str(ROOT))
     import streamlit as st
 
-    import ui
+    from dashboard import data
 
     if fallback:
 
@@ -247,7 +247,7 @@ def run_ours(spec: dict[str, Any], result: dict[str, Any]) -> None:
     else:
 
         def load() -> Any:
-            return ui.snapshot(settings, spec["team_id"], month)
+            return data.snapshot(settings, spec["team_id"], month)
 
     load()  # fills the cache
     server_stats(spec.get("stats_url"), reset=True)

@@ -1,5 +1,5 @@
 """50 concurrent sessions ask for the same team and month through the app's cached loader
-(`ui.snapshot`: st.cache_data over UsageService.snapshot); count what reaches the upstream.
+(`data.snapshot`: st.cache_data over UsageService.snapshot); count what reaches the upstream.
 
 Runs in its own process: JSON spec on stdin (base_url, master_key, team_id, month, alias,
 stats_url, sessions, periods, ttl), JSON result on stdout. One fetch per cache period is the
@@ -22,7 +22,7 @@ from benchmarks.measure import ROOT, _settings, server_stats
 
 
 def _session(
-    ui: Any,
+    data: Any,
     settings: Any,
     team_id: str,
     month: Any,
@@ -35,7 +35,7 @@ def _session(
     barrier.wait()
     started = time.perf_counter()
     try:
-        snap = ui.snapshot(settings, team_id, month)
+        snap = data.snapshot(settings, team_id, month)
         if snap.usage.team_id != team_id:
             raise AssertionError("wrong team")
     except Exception as exc:
@@ -48,7 +48,7 @@ def _session(
 def main() -> int:
     spec = json.loads(sys.stdin.read())
     sys.path.insert(0, str(ROOT))
-    import ui
+    from dashboard import data
     from usage_core.months import Month
 
     settings = _settings(spec, Path(tempfile.mkdtemp(prefix="bench-")))
@@ -56,7 +56,7 @@ def main() -> int:
     month = Month.parse(spec["month"])
     sessions = spec["sessions"]
     periods: list[dict[str, Any]] = []
-    ui.service(settings)  # the shared client exists before the sessions arrive, as in the app
+    data.service(settings)  # the shared client exists before the sessions arrive, as in the app
     server_stats(spec["stats_url"], reset=True)
     for _period in range(spec["periods"]):
         barrier = threading.Barrier(sessions)
@@ -66,7 +66,7 @@ def main() -> int:
         threads = [
             threading.Thread(
                 target=_session,
-                args=(ui, settings, spec["team_id"], month, barrier, lock, errors, latencies),
+                args=(data, settings, spec["team_id"], month, barrier, lock, errors, latencies),
             )
             for _ in range(sessions)
         ]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from usage_core.errors import TenantSourceError, UpstreamError
-from usage_core.tenants import FileTenantSource, StaticTenantSource, Tenant, parse_tenant_list
+from usage_core.tenant_file import FileTenantSource
+from usage_core.tenants import StaticTenantSource, Tenant, parse_tenant_list
 
 ACME_PROD = {
     "apiVersion": "platform.example.com/v1alpha1",

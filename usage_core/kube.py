@@ -35,7 +35,7 @@ from kubernetes.watch import watch as _watch
 
 from usage_core.config import Settings
 from usage_core.errors import ConfigError, TenantSourceError
-from usage_core.tenants import Tenant, parse_tenant
+from usage_core.tenants import SkippedTenant, Tenant, parse_tenant
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())  # a library: the app or CLI decides where logs go
@@ -222,6 +222,10 @@ class KubernetesTenantSource:
                 raise TenantSourceError(self._view_problem)
             assert self._view is not None
             return self._view
+
+    def skipped(self) -> Sequence[SkippedTenant]:
+        """The objects the current view left out, and why."""
+        return ()
 
     def status(self) -> KubeSourceStatus:
         """A consistent snapshot of the cache's state."""

@@ -15,7 +15,8 @@ from usage_core.errors import ConfigError
 from usage_core.litellm import LiteLLMClient, TeamSummary
 from usage_core.months import Month
 from usage_core.reports import TeamSnapshot, UsageReport, build_report
-from usage_core.tenants import FileTenantSource, StaticTenantSource, Tenant, TenantSource
+from usage_core.tenant_file import FileTenantSource
+from usage_core.tenants import SkippedTenant, StaticTenantSource, Tenant, TenantSource
 
 
 class UsageService:
@@ -42,6 +43,10 @@ class UsageService:
         """One scope's report, read fresh."""
         return build_report(scope, month, self.snapshot(scope.team_id, month), now=now)
 
+    def skipped_tenants(self) -> Sequence[SkippedTenant]:
+        """What the tenant source left out of its last read, and why (platform admins' health list)."""
+        return self.tenant_source.skipped()
+
     def teams(self) -> list[TeamSummary]:
         """Every LiteLLM team (platform admins' picker)."""
         return self.client.list_teams()
@@ -60,6 +65,10 @@ class UnconfiguredTenantSource:
     def list_tenants(self) -> Sequence[Tenant]:
         """Raise the configuration problem."""
         raise self.problem
+
+    def skipped(self) -> Sequence[SkippedTenant]:
+        """Nothing was read, so nothing was skipped."""
+        return ()
 
 
 def tenant_source_from_settings(settings: Settings) -> TenantSource:

@@ -1,15 +1,10 @@
-"""The Tenant model, one parser for every source, the TenantSource interface and the file source."""
+"""The Tenant model, the TenantSource interface, and the one parser every source uses (no I/O here)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
-
-import yaml
 
 from usage_core.errors import TenantSourceError
 
@@ -27,11 +22,24 @@ class Tenant:
     namespace: str | None = None
 
 
+@dataclass(frozen=True)
+class SkippedTenant:
+    """A tenant entry a source could not trust and left out, and why (for platform admins only)."""
+
+    where: str
+    name: str | None
+    reason: str
+
+
 class TenantSource(Protocol):
     """Anything that can list the current tenants (a file, the Kubernetes API, the demo)."""
 
     def list_tenants(self) -> Sequence[Tenant]:
-        """All tenants, or raise TenantSourceError."""
+        """All usable tenants, or raise TenantSourceError when none can be trusted."""
+        ...
+
+    def skipped(self) -> Sequence[SkippedTenant]:
+        """The entries the last read left out, and why."""
         ...
 
 
@@ -104,41 +112,6 @@ class StaticTenantSource:
         """The fixed list."""
         return self._tenants
 
-
-class FileTenantSource:
-    """Tenants from a YAML or JSON file, re-read only when the file changes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self._tenants: tuple[Tenant, ...] = ()
-
-    def list_tenants(self) -> Sequence[Tenant]:
-        """The file's tenants; a bad file raises TenantSourceError naming the file and entry."""
-        try:
-            stat = self.path.stat()
-        except OSError as exc:
-            raise TenantSourceError(f"{self.path}: cannot read tenants file ({exc.strerror}).") from None
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if stamp != self._stamp:
-                self._tenants = tuple(self._read())
-                self._stamp = stamp
-            return self._tenants
-
-    def _read(self) -> list[Tenant]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TenantSourceError(f"{self.path}: cannot read tenants file ({exc}).") from None
-        if not text.strip():
-            return []  # an empty file is an empty list, in JSON as in YAML
-        try:
-            document = json.loads(text) if self.path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            line = getattr(exc, "lineno", None) if line is None else line + 1
-            at = f" at line {line}" if line else ""
-            raise TenantSourceError(f"{self.path}: not valid YAML/JSON{at}.") from None
-        return parse_tenant_list(document, where=str(self.path))
+    def skipped(self) -> Sequence[SkippedTenant]:
+        """A fixed list skips nothing."""
+        return ()

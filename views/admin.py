@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import report_view
-import ui
+from dashboard import data, problems, report_layout, signin
 from usage_core import display
 from usage_core.access import visible_tenants
 from usage_core.errors import InputError, UpstreamError
@@ -47,7 +46,7 @@ def _on_month() -> None:
     st.query_params["month"] = str(st.session_state["pick_month"])
 
 
-session = ui.require_session()
+session = signin.require_session()
 if not session.user.is_platform_admin:  # navigation already hides this page; refuse anyway
     st.stop()
 config = session.settings
@@ -68,14 +67,14 @@ st.segmented_control("View", [TEAM, TENANT], key="admin_mode", on_change=_on_mod
 pickers = st.container(horizontal=True)
 try:
     if mode == TEAM:
-        teams = {t.team_id: t for t in ui.teams(config)}
+        teams = {t.team_id: t for t in data.teams(config)}
         if not params.get("team") and teams:
             params["team"] = next(iter(teams))
         tenants = []
     else:
-        tenants = list(ui.tenants(config))
+        tenants = list(data.tenants(config))
 except UpstreamError as problem:
-    ui.upstream_error(problem, key="retry_admin")
+    problems.upstream_error(problem, key="retry_admin")
     st.stop()
 
 selection = select(session.user, tenants, params)
@@ -97,7 +96,7 @@ with pickers:
         )
         if scope is not None:
             try:
-                aliases = [WHOLE_TEAM, *ui.key_aliases(config, scope.team_id)]
+                aliases = [WHOLE_TEAM, *data.key_aliases(config, scope.team_id)]
             except (UpstreamError, InputError):
                 aliases = [WHOLE_TEAM]
             if scope.key_alias and scope.key_alias not in aliases:
@@ -120,7 +119,7 @@ with pickers:
             key="pick_admin_tenant",
             on_change=_on_tenant,
         )
-refresh, as_of_slot = report_view.sidebar_month(month, _on_month)
+refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
 
 for notice in selection.notices:
     st.warning(notice, icon=":material/link_off:")
@@ -131,4 +130,4 @@ team_name = teams[scope.team_id].alias if mode == TEAM and scope.team_id in team
 st.info(display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
 tenant_name = resolution.tenant.display_name if resolution.tenant else None
 heading = display.heading(scope, tenant_name, team_name)
-report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import report_view
-import ui
+from dashboard import data, problems, report_layout, signin
 from usage_core import display
 from usage_core.access import Outcome, visible_tenants
 from usage_core.errors import UpstreamError
@@ -22,11 +21,11 @@ def _on_month() -> None:
     st.query_params["month"] = str(st.session_state["pick_month"])
 
 
-session = ui.require_session()
+session = signin.require_session()
 try:
-    tenants = ui.tenants(session.settings)
+    tenants = data.tenants(session.settings)
 except UpstreamError as problem:
-    ui.upstream_error(problem, key="retry_tenants")
+    problems.upstream_error(problem, key="retry_tenants")
     st.stop()
 
 selection = select(session.user, tenants, st.query_params.to_dict())
@@ -45,8 +44,8 @@ if options:
         placeholder="A LiteLLM team (from the Admin page)",
     )
     with st.sidebar:
-        report_view.tenant_caption(resolution.tenant)
-refresh, as_of_slot = report_view.sidebar_month(month, _on_month)
+        report_layout.tenant_caption(resolution.tenant)
+refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
 
 for notice in selection.notices:
     st.warning(notice, icon=":material/link_off:")
@@ -57,9 +56,9 @@ if resolution.outcome is Outcome.NO_TENANT:
         st.caption("When your platform team sets up a tenant for you, its usage will appear here.")
 elif resolution.scope is None:  # a tenant whose key is still being set up
     heading = resolution.tenant.display_name if resolution.tenant else "Usage"
-    report_view.header(heading, month, [display.BADGE_DEMO] if session.demo else [])
+    report_layout.header(heading, month, [display.BADGE_DEMO] if session.demo else [])
     st.info(resolution.reason, icon=":material/hourglass_empty:")
 else:
     scope = resolution.scope
     heading = display.heading(scope, resolution.tenant.display_name if resolution.tenant else None)
-    report_view.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+    report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-import ui
+from dashboard import data, problems
+from dashboard.signin import Session
 from usage_core import charts, display
 from usage_core.access import Scope
 from usage_core.errors import InputError, UpstreamError
@@ -176,7 +177,7 @@ def sidebar_month(month: Month, on_change: Callable[[], None]) -> tuple[bool, De
 
 
 def scoped(
-    session: ui.Session,
+    session: Session,
     scope: Scope,
     heading: str,
     month: Month,
@@ -187,19 +188,19 @@ def scoped(
     """Fetch (cached), audit an admin's view, and render one scope's report; errors stay in place."""
     config = session.settings
     if refresh:
-        ui.forget_snapshot(config, scope.team_id, month)
+        data.forget_snapshot(config, scope.team_id, month)
     header(heading, month, display.badges(scope, session.user, demo=session.demo))
     if scope.company_wide and scope.tenant:
         st.info(display.COMPANY_WIDE_NOTE, icon=":material/domain:")
     try:
-        snapshot = ui.snapshot(config, scope.team_id, month)
+        snapshot = data.snapshot(config, scope.team_id, month)
     except UpstreamError as problem:
-        ui.upstream_error(problem, key="retry_usage")
+        problems.upstream_error(problem, key="retry_usage")
         return
     except InputError as problem:  # e.g. an admin's link to a team LiteLLM does not know
         st.warning(str(problem), icon=":material/link_off:")
         return
-    ui.audit_admin_view(session, scope, month)
+    problems.audit_admin_view(session, scope, month)
     usage = build_report(scope, month, snapshot)
     as_of_slot.caption(display.as_of(usage.as_of))
     report(usage)

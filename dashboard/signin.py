@@ -1,32 +1,22 @@
-"""Streamlit glue shared by app.py and the pages: settings, sign-in, cached data, error boxes."""
+"""Who is signed in: settings, the sign-in screens (OIDC, demo personas, fail closed), Logout."""
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import streamlit as st
 
-from usage_core import audit
-from usage_core.access import Scope
 from usage_core.config import Settings, load_settings
 from usage_core.demo import DEMO_PERSONAS
-from usage_core.errors import ConfigError, UpstreamError
+from usage_core.errors import ConfigError
 from usage_core.identity import Role, User, user_from_claims
-from usage_core.litellm import TeamSummary
-from usage_core.months import Month
-from usage_core.reports import TeamSnapshot
-from usage_core.service import UsageService, build_service
-from usage_core.tenants import Tenant
 
 PERSONA_KEY = "demo_persona"
-_AUDITED_KEY = "_admin_view_logged"
 _SETTINGS_ENV = tuple(name.upper() for name in Settings.model_fields)
 
 ROLE_LABEL = {Role.PLATFORM_ADMIN: "Platform admin", Role.OWNER: "Owner", Role.USER: "Member"}
@@ -222,102 +212,3 @@ def _config_error_screen(problem: str) -> None:
     st.title("LLM usage dashboard")
     st.error(f"The dashboard is not configured correctly: {problem}", icon=":material/settings:")
     st.caption("Fix the environment variables (see the README's configuration table) and restart.")
-
-
-# -- data ------------------------------------------------------------------------------------
-
-
-def _fingerprint(config: Settings) -> str:
-    # The JSON masks the master key; a changed key means a restart in practice.
-    return config.model_dump_json()
-
-
-@st.cache_resource(show_spinner=False)
-def _service_for(fingerprint: str, _config: Settings) -> UsageService:
-    return build_service(_config)
-
-
-def service(config: Settings) -> UsageService:
-    """One UsageService per configuration, shared by every session of the process."""
-    return _service_for(_fingerprint(config), config)
-
-
-def _fetch_snapshot(fingerprint: str, team_id: str, month: str, _service: UsageService) -> TeamSnapshot:
-    return _service.snapshot(team_id, Month.parse(month))
-
-
-def _fetch_teams(fingerprint: str, _service: UsageService) -> list[TeamSummary]:
-    return _service.teams()
-
-
-def _fetch_key_aliases(fingerprint: str, team_id: str, _service: UsageService) -> list[str]:
-    return _service.key_aliases(team_id)
-
-
-def _cached(config: Settings, fn: Callable[..., Any]) -> Any:
-    # Applied per call so the TTL comes from the settings; Streamlit keeps one cache per function.
-    return st.cache_data(ttl=config.usage_cache_ttl_seconds, show_spinner=False)(fn)
-
-
-def snapshot(config: Settings, team_id: str, month: Month) -> TeamSnapshot:
-    """A team's month from LiteLLM, cached for the TTL and shared by all viewers of the team."""
-    fetch = _cached(config, _fetch_snapshot)
-    result: TeamSnapshot = fetch(_fingerprint(config), team_id, str(month), service(config))
-    return result
-
-
-def forget_snapshot(config: Settings, team_id: str, month: Month) -> None:
-    """Drop one cached team-month so the next read goes to LiteLLM."""
-    _cached(config, _fetch_snapshot).clear(_fingerprint(config), team_id, str(month), service(config))
-
-
-def teams(config: Settings) -> list[TeamSummary]:
-    """Every LiteLLM team, cached for the TTL."""
-    result: list[TeamSummary] = _cached(config, _fetch_teams)(_fingerprint(config), service(config))
-    return result
-
-
-def key_aliases(config: Settings, team_id: str) -> list[str]:
-    """A team's key aliases, cached for the TTL."""
-    fetch = _cached(config, _fetch_key_aliases)
-    result: list[str] = fetch(_fingerprint(config), team_id, service(config))
-    return result
-
-
-def tenants(config: Settings) -> Sequence[Tenant]:
-    """Every tenant of the configured source (the source caches: file stamp, Kubernetes watch)."""
-    return service(config).tenants()
-
-
-# -- errors and audit ------------------------------------------------------------------------
-
-
-def upstream_error(problem: UpstreamError, *, key: str) -> None:
-    """A calm error box with Retry; the message is safe to show (no secrets, no traceback)."""
-    with st.container(border=True):
-        st.error("We could not load usage data right now.", icon=":material/cloud_off:")
-        st.caption(str(problem))
-        # Failures are never cached, so the rerun a click causes is the retry.
-        st.button("Retry", key=key, icon=":material/refresh:")
-
-
-@st.cache_resource(show_spinner=False)
-def _audit_logger() -> logging.Logger:
-    logger = audit.LOGGER
-    logger.setLevel(logging.INFO)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    return logger
-
-
-def audit_admin_view(session: Session, scope: Scope, month: Month) -> None:
-    """Log a platform admin's view once per (scope, month) and session."""
-    if not session.user.is_platform_admin:
-        return
-    seen = (scope, str(month))
-    if st.session_state.get(_AUDITED_KEY) == seen:
-        return
-    audit.log_admin_view(session.user, scope, month, logger=_audit_logger())
-    st.session_state[_AUDITED_KEY] = seen

@@ -1,0 +1,1 @@
+"""The Streamlit glue the pages share: sign-in, cached data, error boxes, report layout."""
