@@ -43,5 +43,5 @@ def audit_admin_view(session: Session, scope: Scope, month: Month) -> None:
     seen = (scope, str(month))
     if st.session_state.get(_AUDITED_KEY) == seen:
         return
-    audit.log_admin_view(session.user, scope, month, logger=_audit_logger())
+    audit.log_event("admin_view", session.user, scope, month, logger=_audit_logger())
     st.session_state[_AUDITED_KEY] = seen

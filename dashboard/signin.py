@@ -107,6 +107,7 @@ def current_session() -> Session | Callable[[], None]:
             org_claim=config.oidc_org_claim,
             roles_claim=config.oidc_roles_claim,
             admin_role=config.platform_admin_role,
+            require_email_verified=config.require_email_verified,
         )
         return Session(config, user, demo=config.demo, via_oidc=True)
     if not config.demo:

@@ -161,7 +161,9 @@ def test_every_admin_view_is_logged_once_as_one_json_line(audit_lines: list[dict
         "email": "pat@platform.example",
         "org": "platform",
         "role": "platform-admin",
+        "issuer": None,  # the demo sign-in has no identity provider
     }
+    assert record["outcome"] == "ok"
     assert record["scope"] == {
         "team_id": "team-globex-19c2",
         "key_alias": "globex-web",

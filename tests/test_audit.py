@@ -9,17 +9,19 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from usage_core.access import Scope
-from usage_core.audit import admin_view_record, log_admin_view
+from usage_core.audit import audit_record, log_event
 from usage_core.identity import Role, User
 from usage_core.months import Month
 
-PAT = User("sub-pat", "pat@platform.example", "Pat", "platform", Role.PLATFORM_ADMIN)
+PAT = User(
+    "sub-pat", "pat@platform.example", "Pat", "platform", Role.PLATFORM_ADMIN, issuer="https://login.example"
+)
 SCOPE = Scope("team-globex", "globex-web", "globex-web (team team-globex)")
 
 
 def test_record_names_who_scope_month_and_utc_time() -> None:
     at = datetime(2026, 11, 27, 10, 0, tzinfo=timezone(timedelta(hours=2)))
-    record = admin_view_record(PAT, SCOPE, Month(2026, 10), at)
+    record = audit_record("admin_view", PAT, SCOPE, Month(2026, 10), at)
     assert record == {
         "event": "admin_view",
         "who": {
@@ -27,9 +29,11 @@ def test_record_names_who_scope_month_and_utc_time() -> None:
             "email": "pat@platform.example",
             "org": "platform",
             "role": "platform-admin",
+            "issuer": "https://login.example",
         },
         "scope": {"team_id": "team-globex", "key_alias": "globex-web", "tenant": None, "company_wide": False},
         "month": "2026-10",
+        "outcome": "ok",
         "at": "2026-11-27T08:00:00+00:00",
     }
 
@@ -37,7 +41,7 @@ def test_record_names_who_scope_month_and_utc_time() -> None:
 def test_log_writes_exactly_one_json_line(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="usage_core.audit")
     now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-    returned = log_admin_view(PAT, SCOPE, Month(2026, 11), now=now)
+    returned = log_event("admin_view", PAT, SCOPE, Month(2026, 11), now=now)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "usage_core.audit"]
     assert "\n" not in line
     assert json.loads(line) == returned

@@ -26,14 +26,14 @@ class Decision:
 
 
 def _assigned(user: User, tenant: Tenant) -> bool:
-    """`spec.users` lists the member: by `sub` exactly, or by email ignoring case.
+    """`spec.users` lists the member: by `sub` exactly, or by verified email ignoring case.
 
     Case is folded here, not only in the parser, because tenants may be built directly (demo, tests).
     """
     listed = {entry.strip() for entry in tenant.users}
     if user.sub and user.sub in listed:
         return True
-    email = (user.email or "").strip().lower()
+    email = (user.email or "").strip().lower() if user.email_verified else ""
     return bool(email) and email in {entry.lower() for entry in listed}
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     oidc_org_claim: str = "org_id"
     oidc_roles_claim: str = "roles"
     platform_admin_role: str = "platform-admin"
+    require_email_verified: bool = False
     usage_cache_ttl_seconds: int = Field(default=60, ge=0, le=86400)
 
     @field_validator("*", mode="before")

@@ -24,6 +24,8 @@ class User:
     name: str
     org: str | None
     role: Role
+    email_verified: bool = True
+    issuer: str | None = None
 
     @property
     def is_platform_admin(self) -> bool:
@@ -32,9 +34,9 @@ class User:
 
     @property
     def identifiers(self) -> frozenset[str]:
-        """Values a tenant's `spec.users` may list for this person (email lower-cased, sub)."""
+        """Values a tenant's `spec.users` may list for this person (sub; email lower-cased if verified)."""
         ids = {self.sub}
-        if self.email:
+        if self.email and self.email_verified:
             ids.add(self.email.lower())
         return frozenset(i for i in ids if i)
 
@@ -59,8 +61,13 @@ def user_from_claims(
     org_claim: str = "org_id",
     roles_claim: str = "roles",
     admin_role: str = "platform-admin",
+    require_email_verified: bool = False,
 ) -> User:
-    """Build a User from ID-token claims; the strongest role present wins, none means USER."""
+    """Build a User from ID-token claims; the strongest role present wins, none means USER.
+
+    An email counts for matching only when `email_verified` is true, or absent and not required
+    (some providers never send it).
+    """
     roles = _roles(claims.get(roles_claim))
     if admin_role in roles:
         role = Role.PLATFORM_ADMIN
@@ -71,4 +78,20 @@ def user_from_claims(
     sub = _text(claims.get("sub")) or ""
     email = _text(claims.get("email"))
     name = _text(claims.get("name")) or email or sub or "unknown"
-    return User(sub=sub, email=email, name=name, org=_text(claims.get(org_claim)), role=role)
+    verified = _email_verified(claims.get("email_verified"), required=require_email_verified)
+    return User(
+        sub=sub,
+        email=email,
+        name=name,
+        org=_text(claims.get(org_claim)),
+        role=role,
+        email_verified=verified,
+        issuer=_text(claims.get("iss")),
+    )
+
+
+def _email_verified(value: object, *, required: bool) -> bool:
+    if value is None:
+        return not required
+    # Some providers send the boolean as a string.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
