@@ -9,12 +9,13 @@ from dashboard import signin
 signin.page_setup()
 session = signin.current_session()
 if isinstance(session, signin.Session):
-    pages = [st.Page("views/usage.py", title="Usage", icon=":material/bar_chart:", default=True)]
+    pages = {"usage": st.Page("views/usage.py", title="Usage", icon=":material/bar_chart:", default=True)}
     if session.user.is_platform_admin:  # for anyone else the Admin page does not exist
-        pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
-    page = st.navigation(pages)
+        pages["admin"] = st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:")
+    page = st.navigation(list(pages.values()))
     signin.sidebar_identity(session)
+    signin.resume(pages)
 else:
-    # Sign-in, fail-closed and configuration screens: every URL lands here.
-    page = st.navigation([st.Page(session, title="Sign in", url_path="sign-in")], position="hidden")
+    # Sign-in, fail-closed and configuration screens: every page's URL lands on them.
+    page = st.navigation(signin.sign_in_pages(session, signin.PAGE_PATHS), position="hidden")
 page.run()

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
+from dashboard import return_to
 from usage_core.config import Settings, load_settings
 from usage_core.demo import DEMO_PERSONAS
 from usage_core.errors import ConfigError
 from usage_core.identity import Role, User, user_from_claims
 
 PERSONA_KEY = "demo_persona"
+PAGE_PATHS = ("usage", "admin")  # every page's url path, the default page first
+_LOGGED_OUT = "_demo_logged_out"
 _SETTINGS_ENV = tuple(name.upper() for name in Settings.model_fields)
 
 ROLE_LABEL = {Role.PLATFORM_ADMIN: "Platform admin", Role.OWNER: "Owner", Role.USER: "Member"}
@@ -113,6 +117,9 @@ def current_session() -> Session | Callable[[], None]:
     if not config.demo:
         return _fail_closed_screen
     persona = st.session_state.get(PERSONA_KEY)
+    if persona is None and not st.session_state.get(_LOGGED_OUT):
+        persona = return_to.remembered_persona(DEMO_PERSONAS)  # the demo survives a reload
+        st.session_state[PERSONA_KEY] = persona
     if persona not in DEMO_PERSONAS:
         return _persona_screen
     return Session(config, user_from_claims(DEMO_PERSONAS[persona]), demo=True, via_oidc=False)
@@ -133,6 +140,7 @@ def logout(session: Session) -> None:
         st.logout()
     else:
         st.session_state.pop(PERSONA_KEY, None)
+        st.session_state[_LOGGED_OUT] = True
         st.query_params.clear()
         st.rerun()
 
@@ -148,6 +156,7 @@ def sidebar_identity(session: Session) -> None:
         st.caption(" · ".join(details))
         if session.demo and not session.via_oidc:
             st.caption(":material/science: Demo sign-in")
+            return_to.keep_persona(st.session_state.get(PERSONA_KEY))
         if st.button("Log out", icon=":material/logout:", key="logout", width="stretch"):
             logout(session)
 
@@ -156,7 +165,35 @@ def _choose_persona(name: str) -> None:
     st.session_state[PERSONA_KEY] = name
 
 
+def sign_in_pages(screen: Callable[[], None], paths: Sequence[str]) -> list[StreamlitPage]:
+    """The sign-in screen under every page's path, so it knows which view a link asked for."""
+    return [
+        st.Page(
+            functools.partial(_sign_in, screen, path, paths),
+            title="Sign in",
+            url_path=path,
+            default=index == 0,
+        )
+        for index, path in enumerate(paths)
+    ]
+
+
+def _sign_in(screen: Callable[[], None], path: str, paths: Sequence[str]) -> None:
+    screen()
+    return_to.remember(path, paths, across_redirect=auth_section() is not None)
+
+
+def resume(pages: Mapping[str, StreamlitPage]) -> None:
+    """Right after sign-in, switch once to the view the signed-out link asked for."""
+    link = return_to.pending(list(pages))
+    if link is not None:
+        default = next(iter(pages.values()))
+        st.switch_page(pages.get(link.page, default), query_params=link.query)
+
+
 def _persona_screen() -> None:
+    if st.session_state.get(_LOGGED_OUT):
+        return_to.keep_persona(None)
     st.title("LLM usage dashboard")
     st.badge("demo data", icon=":material/science:", color="gray")
     st.markdown(
