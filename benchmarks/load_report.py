@@ -167,6 +167,28 @@ def _by_action(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _capacity(results: dict[str, Any]) -> str:
+    runs, o = results["runs"], results["options"]
+    cpu_ms = median_and_range(r["app_cpu_ms_per_page"] for r in runs)[0]
+    cores = median_and_range(r["app_cores_used"] for r in runs)[0]
+    think = (o["think_s"][0] + o["think_s"][1]) / 2
+    asked = o["sessions"] / think
+    served = cores * 1000 / cpu_ms
+    verdict = (
+        "fewer than asked for: page runs queued for CPU, and their times above are mostly that wait"
+        if served < asked
+        else "enough for what was asked"
+    )
+    return (
+        f"**Capacity.** The app spent a median {cpu_ms:.0f} ms of CPU per page run. A Streamlit "
+        "process runs its Python on one core at a time (the GIL), so with a whole core it serves "
+        f"about {1000 / cpu_ms:.1f} page runs a second; {o['sessions']} sessions thinking "
+        f"{think:g} s on average between pages ask for up to {asked:.1f}. In these runs the app got "
+        f"a median {cores:.2f} cores (its CPU seconds over the window): about {served:.1f} page runs "
+        f"a second, {verdict}."
+    )
+
+
 def _bound(runs: list[dict[str, Any]]) -> list[str]:
     reads = ", ".join(f"{k}: {v}" for k, v in runs[0]["upstream"]["reads_by_team_month"].items())
     bursts = [r["burst"] for r in runs]
@@ -197,7 +219,7 @@ def render(results: dict[str, Any]) -> str:
     lines = [f"{HEADING}{results['options']['sessions']} websocket sessions", ""]
     lines += [*_setup(results), "", *_medians(runs), ""]
     lines += [_row(list(ROW_HEADER)), _row(["---"] * len(ROW_HEADER))]
-    lines += [*(_run_row(r) for r in runs), "", *_by_action(runs), "", *_bound(runs)]
+    lines += [*(_run_row(r) for r in runs), "", *_by_action(runs), "", _capacity(results), "", *_bound(runs)]
     failed = [(r["run"], e) for r in runs for e in r["error_samples"][:3]]
     if failed:
         lines += ["", "Errors (the first ones of each run):", ""]
