@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from usage_core.errors import TenantSourceError, UpstreamError
+from usage_core.config import Settings
+from usage_core.errors import TenantSourceError, TenantSourceNotConfigured, UpstreamError
+from usage_core.service import build_service
 from usage_core.tenant_file import FileTenantSource
 from usage_core.tenants import (
     InvalidTenant,
@@ -363,3 +365,31 @@ def _touch(path: Path) -> None:
     """Move the modification time on: an edit within the clock's resolution must still be seen."""
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+# -- through the service -------------------------------------------------------------------------------
+
+
+def test_the_service_reads_the_source_before_saying_what_it_skipped(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tenants.yaml", YAML_LIST + "- metadata: {name: acme-bad}\n")
+    service = build_service(Settings(tenants_file=path))
+    # Asked first, before any page listed the tenants: the answer is already the file's.
+    assert [(s.name, s.reason) for s in service.skipped_tenants()] == [
+        ("acme-bad", "spec.orgId is required.")
+    ]
+    path.write_text(YAML_LIST, encoding="utf-8")
+    _touch(path)
+    assert list(service.skipped_tenants()) == []
+    path.unlink()
+    with pytest.raises(TenantSourceError):  # a source that cannot be read has no list to give
+        service.skipped_tenants()
+
+
+def test_no_tenant_source_fails_as_the_source_naming_the_setting() -> None:
+    service = build_service(Settings(litellm_base_url="http://127.0.0.1:4000", litellm_master_key="k"))
+    with pytest.raises(TenantSourceNotConfigured) as caught:
+        service.tenants()
+    assert isinstance(caught.value, TenantSourceError)  # pages treat it as the tenant source failing
+    assert "No tenant source: set TENANTS_FILE, or TENANT_SOURCE=kubernetes" in str(caught.value)
+    with pytest.raises(TenantSourceNotConfigured):
+        service.skipped_tenants()
