@@ -74,3 +74,11 @@ def test_a_failure_carries_its_incident_reference_and_nothing_else() -> None:
     )
     assert record["ref"] == "AB12CD34" and record["outcome"] == "error"
     assert set(record) == {"event", "who", "scope", "month", "outcome", "at", "ref"}  # no numbers, no key
+
+
+def test_a_failed_admin_view_is_logged_with_what_was_asked(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="usage_core.audit")
+    asked = {"team": "team-gone", "key_alias": None, "tenant": None, "month": "2026-10"}
+    log_event("admin_view", PAT, None, Month(2026, 10), outcome="error", reference="0A1B2C3D", asked=asked)
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "usage_core.audit"]
+    assert (line["outcome"], line["ref"], line["asked"], line["scope"]) == ("error", "0A1B2C3D", asked, None)

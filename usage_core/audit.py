@@ -74,10 +74,13 @@ def log_event(
     *,
     outcome: Outcome = "ok",
     reference: str | None = None,
+    asked: Mapping[str, str | None] | None = None,
     now: datetime | None = None,
     logger: logging.Logger = LOGGER,
 ) -> dict[str, Any]:
     """Write the record as one JSON line at INFO; return it."""
-    record = audit_record(event, user, scope, month, now or utc_now(), outcome=outcome, reference=reference)
+    record = audit_record(
+        event, user, scope, month, now or utc_now(), outcome=outcome, reference=reference, asked=asked
+    )
     logger.info(to_line(record))
     return record
