@@ -336,7 +336,7 @@ def may_see(user: User, tenant: Tenant) -> bool:
         return True
     listed = {entry.lower() for entry in tenant.users}
     return (user.sub != "" and user.sub in tenant.users) or (
-        user.email is not None and user.email.lower() in listed
+        user.email is not None and user.email_verified and user.email.lower() in listed
     )
 
 
@@ -347,6 +347,7 @@ users = st.builds(
     name=st.just("someone"),
     org=st.sampled_from([*ORGS, None]),
     role=st.sampled_from(list(Role)),
+    email_verified=st.booleans(),
 )
 requests = st.builds(
     UsageRequest,
@@ -409,3 +410,27 @@ def test_admins_get_exactly_the_team_and_alias_they_ask_for(
     assert got.outcome is S and got.scope is not None
     assert got.scope == Scope(team, alias, got.scope.label)
     assert ("company-wide" in got.scope.label) is (alias is None)
+
+
+# -- an unverified email matches nothing; the sub still does -------------------------------------------
+
+# who -> the tenant names a member sees (alice@ is listed on acme-prod, acme-new, acme-pending;
+# sub-carol on acme-dev)
+UNVERIFIED = [
+    (User("sub-alice", "alice@acme.example", "Alice", "acme", Role.USER, email_verified=True), 3),
+    (User("sub-alice", "alice@acme.example", "Alice", "acme", Role.USER, email_verified=False), 0),
+    # someone else's sub does not help, but their own listed sub matches whatever the email says
+    (User("sub-carol", "carol@acme.example", "Carol", "acme", Role.USER, email_verified=False), 1),
+    (User("sub-carol", "alice@acme.example", "Carol", "acme", Role.USER, email_verified=False), 1),
+    # owners and admins do not depend on the email at all
+    (User("sub-olga", "olga@acme.example", "Olga", "acme", Role.OWNER, email_verified=False), 4),
+    (User("sub-adam", None, "Adam", None, Role.PLATFORM_ADMIN, email_verified=False), 5),
+]
+
+
+@pytest.mark.parametrize(("user", "count"), UNVERIFIED)
+def test_an_unverified_email_matches_no_tenant(user: User, count: int) -> None:
+    visible = visible_tenants(user, TENANTS)
+    assert len(visible) == count
+    if user.role is Role.USER and not user.email_verified:
+        assert all(user.sub in t.users for t in visible)

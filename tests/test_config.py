@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,9 @@ CONTRACT = [
     "OIDC_ROLES_CLAIM",
     "PLATFORM_ADMIN_ROLE",
     "USAGE_CACHE_TTL_SECONDS",
+    "REQUIRE_EMAIL_VERIFIED",
+    "MONTHS_HORIZON",
+    "AUDIT_LOG_FILE",
 ]
 
 
@@ -64,6 +68,9 @@ def test_defaults_are_the_demo() -> None:
     assert (settings.oidc_org_claim, settings.oidc_roles_claim) == ("org_id", "roles")
     assert settings.platform_admin_role == "platform-admin"
     assert settings.usage_cache_ttl_seconds == 60
+    assert settings.require_email_verified is False
+    assert settings.months_horizon == 24
+    assert settings.audit_log_file is None
 
 
 def test_every_variable_of_the_contract_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +87,9 @@ def test_every_variable_of_the_contract_is_read(monkeypatch: pytest.MonkeyPatch)
         "OIDC_ROLES_CLAIM": "groups",
         "PLATFORM_ADMIN_ROLE": "dashboard-admins",
         "USAGE_CACHE_TTL_SECONDS": "15",
+        "REQUIRE_EMAIL_VERIFIED": "true",
+        "MONTHS_HORIZON": "6",
+        "AUDIT_LOG_FILE": "/var/log/usage-dashboard/audit.jsonl",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -94,6 +104,9 @@ def test_every_variable_of_the_contract_is_read(monkeypatch: pytest.MonkeyPatch)
     assert (settings.oidc_org_claim, settings.oidc_roles_claim) == ("https://corp.example/org", "groups")
     assert settings.platform_admin_role == "dashboard-admins"
     assert settings.usage_cache_ttl_seconds == 15
+    assert settings.require_email_verified is True
+    assert settings.months_horizon == 6
+    assert settings.audit_log_file == Path("/var/log/usage-dashboard/audit.jsonl")
     assert settings.demo is False
 
 
@@ -167,6 +180,10 @@ def test_an_invalid_url_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"USAGE_CACHE_TTL_SECONDS": "soon"}, "USAGE_CACHE_TTL_SECONDS"),
         ({"USAGE_CACHE_TTL_SECONDS": "-1"}, "USAGE_CACHE_TTL_SECONDS"),
         ({"USAGE_CACHE_TTL_SECONDS": "86401"}, "USAGE_CACHE_TTL_SECONDS"),
+        ({"REQUIRE_EMAIL_VERIFIED": "maybe"}, "REQUIRE_EMAIL_VERIFIED"),
+        ({"MONTHS_HORIZON": "0"}, "MONTHS_HORIZON"),
+        ({"MONTHS_HORIZON": "1201"}, "MONTHS_HORIZON"),
+        ({"MONTHS_HORIZON": "two years"}, "MONTHS_HORIZON"),
     ],
 )
 def test_other_invalid_values(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str) -> None:
@@ -241,3 +258,11 @@ def test_tests_can_construct_settings_directly() -> None:
     assert settings.check() is settings
     assert settings.litellm_base_url == "http://127.0.0.1:4000"
     assert KEY not in repr(settings)
+
+
+def test_the_contract_is_every_setting_and_the_readme_documents_each() -> None:
+    assert sorted(CONTRACT) == sorted(name.upper() for name in Settings.model_fields)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z_]+)`", section))
+    assert set(CONTRACT) <= documented, sorted(set(CONTRACT) - documented)

@@ -119,3 +119,46 @@ def test_identifiers_are_sub_and_lowercased_email() -> None:
     assert user.identifiers == {"Sub-ABC", "alice@acme.example"}
     assert user_from_claims({"email": "a@b.example"}).identifiers == {"a@b.example"}
     assert user_from_claims({}).identifiers == frozenset()
+
+
+# -- email_verified: an email counts for matching only when the provider vouches for it ---------------
+
+ABSENT = object()
+
+# the claim's value (ABSENT: not in the token), REQUIRE_EMAIL_VERIFIED -> whether the email counts
+EMAIL_VERIFIED = [
+    (True, False, True),
+    (True, True, True),
+    ("true", False, True),  # some providers (older Cognito, AD FS) send the boolean as a string
+    (" TRUE ", True, True),
+    (False, False, False),
+    (False, True, False),
+    ("false", False, False),
+    ("yes", False, False),  # anything but true is not a yes
+    (1, False, False),
+    (None, False, True),  # null is "not returned" in OIDC Core 5.3.2: as absent
+    (None, True, False),
+    ("", False, False),
+    (ABSENT, False, True),  # a provider that never sends the claim
+    (ABSENT, True, False),  # ... unless the platform requires it
+]
+
+
+@pytest.mark.parametrize(("claim", "required", "counts"), EMAIL_VERIFIED)
+def test_email_counts_only_when_verified(claim: object, required: bool, counts: bool) -> None:
+    claims: dict[str, object] = {"sub": "sub-1", "email": "Alice@ACME.example", "org_id": "acme"}
+    if claim is not ABSENT:
+        claims["email_verified"] = claim
+    user = user_from_claims(claims, require_email_verified=required)
+    assert user.email_verified is counts
+    assert user.email == "Alice@ACME.example"  # still shown as who is signed in, either way
+    expected = {"sub-1", "alice@acme.example"} if counts else {"sub-1"}
+    assert user.identifiers == expected  # the sub always matches
+
+
+def test_the_issuer_is_recorded() -> None:
+    assert user_from_claims({**BASE, "iss": " https://login.example/realms/acme "}).issuer == (
+        "https://login.example/realms/acme"
+    )
+    assert user_from_claims(BASE).issuer is None  # BASE has no iss
+    assert user_from_claims({**BASE, "iss": ["https://a.example"]}).issuer is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from usage_core.config import Settings
 from usage_core.errors import ConfigError, TenantSourceError
 from usage_core.kube import KubernetesTenantSource, load_api_client
 from usage_core.service import build_service
-from usage_core.tenants import Tenant
+from usage_core.tenants import SkippedTenant, Tenant
 
 T = TypeVar("T")
 RESOURCE = "tenants.platform.example.com"
@@ -374,27 +375,53 @@ def test_a_broken_watch_keeps_the_cache_briefly_then_fails_closed(apiserver, mak
     eventually(lambda: _assert_names(source, ["a"]))
 
 
-def test_a_name_in_two_namespaces_fails_clearly(apiserver, make_source):
+def test_a_name_in_two_namespaces_refuses_both_and_the_rest_keep_working(apiserver, make_source):
     apiserver.tenant("shared", "acme", namespace="team-a")
     apiserver.tenant("shared", "globex", namespace="team-b")
+    apiserver.tenant("other", "acme", namespace="team-a")
     source = make_source()
-    with pytest.raises(TenantSourceError) as caught:
-        source.list_tenants()
-    message = str(caught.value)
-    assert "'shared' is used in namespaces team-a, team-b" in message
-    assert "unique across namespaces" in message
+
+    assert names(source.list_tenants()) == ["other"]
+    first, second = source.skipped()
+    assert (first.where, first.name) == (f"Kubernetes {RESOURCE} team-a/shared", "shared")
+    assert (second.where, second.name) == (f"Kubernetes {RESOURCE} team-b/shared", "shared")
+    assert first.reason.startswith(f"the name 'shared' is also used by Kubernetes {RESOURCE} team-b/shared;")
+    assert second.reason.startswith(f"the name 'shared' is also used by Kubernetes {RESOURCE} team-a/shared;")
+    assert source.status().problem is None  # a skipped object is not a failure of the source
 
     watching(apiserver)
-    apiserver.delete("shared", namespace="team-b")
-    eventually(lambda: _assert_names(source, ["shared"]))
+    apiserver.delete("shared", namespace="team-b")  # renamed away: the one left is trusted again
+    eventually(lambda: _assert_names(source, ["other", "shared"]))
+    assert next(t for t in source.list_tenants() if t.name == "shared").namespace == "team-a"
+    assert list(source.skipped()) == []
 
 
-def test_an_invalid_tenant_object_is_named(apiserver, make_source):
+def test_an_invalid_tenant_object_is_skipped_and_logged_once(apiserver, make_source, caplog):
+    caplog.set_level(logging.WARNING, logger="usage_core.tenants")
     apiserver.tenant("good", "acme")
     apiserver.put({"metadata": {"name": "broken", "namespace": "tenants"}, "spec": {"displayName": "x"}})
     source = make_source()
-    with pytest.raises(TenantSourceError, match=f"{RESOURCE} tenants/broken.*spec.orgId is required"):
-        source.list_tenants()
+
+    assert names(source.list_tenants()) == ["good"]
+    (skipped,) = source.skipped()
+    assert skipped == SkippedTenant(
+        f"Kubernetes {RESOURCE} tenants/broken", "broken", "spec.orgId is required."
+    )
+
+    # Every watch event republishes the view; the skip is logged when it appears, not on each event.
+    watching(apiserver)
+    apiserver.tenant("good-2", "acme")
+    apiserver.tenant("good-3", "acme")
+    eventually(lambda: _assert_names(source, ["good", "good-2", "good-3"]))
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "usage_core.tenants"]
+    assert lines == [
+        {"event": "tenant_skipped", "where": skipped.where, "name": "broken", "reason": skipped.reason}
+    ]
+
+    # Fixed in place: it joins the view and leaves the skipped list.
+    apiserver.tenant("broken", "acme")
+    eventually(lambda: _assert_names(source, ["broken", "good", "good-2", "good-3"]))
+    assert list(source.skipped()) == []
 
 
 def test_a_closed_source_stops_its_thread_and_refuses_reads(apiserver, make_source):
@@ -489,7 +516,9 @@ def test_cli_exports_a_cluster_tenant_from_the_demo_litellm(apiserver, kubeconfi
 
     done = _cli(kubeconfig, "export", "--tenant", "acme-prod", "--format", "json")
 
-    assert (done.returncode, done.stderr) == (0, "")
+    assert done.returncode == 0, done.stderr
+    (audit_line,) = done.stderr.splitlines()  # the export's audit line, and nothing else
+    assert (json.loads(audit_line)["event"], json.loads(audit_line)["outcome"]) == ("cli_export", "ok")
     scope = json.loads(done.stdout)["scope"]
     assert (scope["team_id"], scope["key_alias"], scope["tenant"]) == (
         "team-acme-7f3a",

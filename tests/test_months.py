@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from usage_core.errors import InputError, InvalidMonth
-from usage_core.months import Month
+from usage_core.months import DEFAULT_MONTHS_HORIZON, Month, selectable_months
 
 NOW = datetime(2026, 11, 15, 12, 30, tzinfo=UTC)
 
@@ -192,6 +192,81 @@ def test_labels_neighbours_and_recent() -> None:
     assert Month(2026, 2).recent(4) == [Month(2026, 2), Month(2026, 1), Month(2025, 12), Month(2025, 11)]
     assert Month(2026, 2).recent(1) == [Month(2026, 2)]
     assert Month(2025, 12) < Month(2026, 1) < Month(2026, 2)
+
+
+# -- the horizon (MONTHS_HORIZON): the current month and the horizon - 1 before it ------------------------
+
+# horizon -> the earliest month it allows at NOW (November 2026)
+HORIZONS = [
+    (1, Month(2026, 11)),
+    (2, Month(2026, 10)),
+    (11, Month(2026, 1)),
+    (12, Month(2025, 12)),
+    (24, Month(2024, 12)),
+]
+
+
+@pytest.mark.parametrize(("horizon", "earliest"), HORIZONS)
+def test_the_horizon_counts_the_current_month(horizon: int, earliest: Month) -> None:
+    assert Month.earliest(horizon, NOW) == earliest
+    assert Month.parse(str(earliest), now=NOW, horizon=horizon) == earliest
+    assert Month.parse("2026-11", now=NOW, horizon=horizon) == Month(2026, 11)
+    too_old = earliest.previous()
+    with pytest.raises(InvalidMonth) as caught:
+        Month.parse(str(too_old), now=NOW, horizon=horizon)
+    assert str(caught.value) == (
+        f"Month {too_old} is too far back: months from {earliest} to 2026-11 can be shown."
+    )
+
+
+def test_the_default_horizon_is_24_months() -> None:
+    assert DEFAULT_MONTHS_HORIZON == 24
+    assert Month.earliest(DEFAULT_MONTHS_HORIZON, NOW) == Month(2024, 12)
+
+
+def test_no_horizon_means_back_to_1970_and_the_future_is_refused_either_way() -> None:
+    assert Month.parse("1970-01", now=NOW) == Month(1970, 1)
+    assert Month.parse_or_current("2026-02", now=NOW, horizon=10) == Month(2026, 2)
+    with pytest.raises(InvalidMonth, match="too far back"):
+        Month.parse_or_current("2026-01", now=NOW, horizon=10)
+    with pytest.raises(InvalidMonth, match="in the future"):
+        Month.parse("2026-12", now=NOW, horizon=24)
+    with pytest.raises(InvalidMonth, match="years before 1970"):
+        Month.parse("0001-01", now=NOW, horizon=24)
+
+
+def test_the_horizon_moves_with_the_clock_in_utc() -> None:
+    """At 00:30 on 1 December in UTC+2 it is still November in UTC: November 2024 is still in."""
+    east = datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert Month.parse("2024-12", now=east, horizon=24) == Month(2024, 12)
+    with pytest.raises(InvalidMonth):
+        Month.parse("2024-12", now=datetime(2027, 1, 1, tzinfo=UTC), horizon=24)
+
+
+@pytest.mark.parametrize(("horizon", "earliest"), HORIZONS)
+def test_selectable_months_are_the_horizon_newest_first(horizon: int, earliest: Month) -> None:
+    offered = selectable_months(horizon, now=NOW)
+    assert len(offered) == horizon and offered[0] == Month(2026, 11) and offered[-1] == earliest
+    assert offered == sorted(offered, reverse=True)
+    for month in offered:  # every month offered parses within the horizon, and nothing else does
+        assert Month.parse(str(month), now=NOW, horizon=horizon) == month
+
+
+@pytest.mark.parametrize("horizon", [0, -1])
+def test_a_horizon_below_one_is_a_programming_error(horizon: int) -> None:
+    with pytest.raises(ValueError):
+        selectable_months(horizon, now=NOW)
+
+
+@given(st.integers(1, 600), st.builds(Month, st.integers(1970, 2026), st.integers(1, 12)))
+def test_parse_within_a_horizon_agrees_with_the_offered_months(horizon: int, month: Month) -> None:
+    offered = month in selectable_months(horizon, now=NOW)
+    try:
+        Month.parse(str(month), now=NOW, horizon=horizon)
+    except InvalidMonth:
+        assert not offered
+        return
+    assert offered
 
 
 months = st.builds(Month, st.integers(1970, 2200), st.integers(1, 12))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from usage_core.access import Outcome
 from usage_core.identity import Role, User
+from usage_core.months import selectable_months
 from usage_core.selection import ADMIN_ONLY_IGNORED, ALIAS_NEEDS_TEAM, select
 from usage_core.tenants import Tenant
 
@@ -158,3 +159,72 @@ def test_no_url_ever_shows_a_customer_anything_outside_their_tenants(
         assert scope.tenant in visible_names(user)
     assert set(selection.params) <= {"tenant", "month"}
     assert selection.params.get("tenant") in visible_names(user) | {None}
+
+
+def hidden_words(user: User) -> set[str]:
+    """Everything that names a tenant the user may not see: its name, title, team and key alias."""
+    hidden = [t for t in TENANTS if t.name not in visible_names(user)]
+    return {word for t in hidden for word in (t.name, t.display_name, t.team_id, t.key_alias) if word}
+
+
+@given(
+    user=st.sampled_from([ALICE, OWNER, NOBODY, User("g", "gina@globex.example", "G", "globex", Role.USER)]),
+    params=st.dictionaries(
+        st.sampled_from(["tenant", "team", "key_alias", "month"]),
+        st.one_of(
+            st.sampled_from([t.name for t in TENANTS] + ["team-acme", "team-globex", "2019-01", "2026-12"]),
+            st.text(max_size=12),
+        ),
+    ),
+)
+def test_a_customers_notices_name_only_their_own_input_and_tenants(
+    user: User, params: dict[str, str]
+) -> None:
+    selection = select(user, TENANTS, params, now=NOW)
+    said = [*selection.notices, selection.resolution.reason]
+    for word in hidden_words(user):
+        if any(word in value for value in params.values()):
+            continue  # they typed it themselves: echoing it back tells them nothing
+        assert not any(word in text for text in said), (word, said)
+
+
+def test_a_long_tenant_parameter_is_shortened_in_the_notice() -> None:
+    selection = select(ALICE, TENANTS, {"tenant": "x" * 5000}, now=NOW)
+    (notice,) = selection.notices
+    assert len(notice) < 150 and notice.startswith("Tenant 'xxxx") and "...' was not found." in notice
+
+
+# -- months within the horizon ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("month", "horizon", "shown", "notice"),
+    [
+        ("2024-12", None, "2024-12", None),  # the default horizon: 24 months, this one included
+        ("2024-11", None, "2026-11", "Month 2024-11 is too far back: months from 2024-12 to 2026-11"),
+        ("0001-01", None, "2026-11", "years before 1970"),
+        ("2026-09", 3, "2026-09", None),
+        ("2026-08", 3, "2026-11", "too far back: months from 2026-09 to 2026-11"),
+        ("2026-12", 3, "2026-11", "in the future"),
+    ],
+)
+def test_a_month_outside_the_horizon_falls_back_with_a_notice(
+    month: str, horizon: int | None, shown: str, notice: str | None
+) -> None:
+    options = {} if horizon is None else {"horizon": horizon}
+    selection = select(ALICE, TENANTS, {"month": month}, now=NOW, **options)
+    assert str(selection.month) == selection.params["month"] == shown
+    if notice is None:
+        assert selection.notices == ()
+    else:
+        (said,) = selection.notices
+        assert notice in said and said.endswith("Showing November 2026 instead.")
+
+
+MONTHS_AROUND = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1960, 2030), st.integers(0, 13))
+
+
+@given(st.integers(1, 60), st.text(max_size=8) | MONTHS_AROUND)
+def test_the_month_shown_is_always_within_the_horizon(horizon: int, month: str) -> None:
+    selection = select(ADMIN, TENANTS, {"month": month}, now=NOW, horizon=horizon)
+    assert selection.month in selectable_months(horizon, now=NOW)

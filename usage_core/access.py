@@ -119,6 +119,11 @@ def tenant_scope(user: User, tenant: Tenant) -> Resolution:
     )
 
 
+def _echo(text: str, limit: int = 40) -> str:
+    """The asker's input, quoted and shortened: a URL parameter may be long."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def resolve(user: User, tenants: Sequence[Tenant], request: UsageRequest) -> Resolution:
     """Resolve a request to a Scope; a customer's team/key-alias request is ignored."""
     if user.role is Role.PLATFORM_ADMIN and request.team:
@@ -138,7 +143,8 @@ def resolve(user: User, tenants: Sequence[Tenant], request: UsageRequest) -> Res
     if request.tenant:
         match = next((t for t in visible if t.name == request.tenant), None)
         if match is None:
-            return Resolution(Outcome.NOT_FOUND, f"Tenant {request.tenant!r} was not found.", ignored=ignored)
+            reason = f"Tenant {_echo(request.tenant)} was not found."  # the asker's own words, nothing else
+            return Resolution(Outcome.NOT_FOUND, reason, ignored=ignored)
         resolution = tenant_scope(user, match)
     else:
         # Prefer a tenant with usage to show; a visible one without it still gets "not available yet"

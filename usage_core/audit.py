@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,8 +27,12 @@ def audit_record(
     *,
     outcome: Outcome = "ok",
     reference: str | None = None,
+    asked: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """Who did what to which scope and month, when, and how it ended (no secrets, no usage numbers)."""
+    """Who did what to which scope and month, when, and how it ended (no secrets, no usage numbers).
+
+    `asked` is what was requested, as given (a CLI export's flags): it says what a refusal refused.
+    """
     record: dict[str, Any] = {
         "event": event,
         "who": {
@@ -51,7 +56,14 @@ def audit_record(
     }
     if reference is not None:
         record["ref"] = reference  # the incident reference of a failure, to join with the error line
+    if asked is not None:
+        record["asked"] = dict(asked)
     return record
+
+
+def to_line(record: Mapping[str, Any]) -> str:
+    """One record as one JSON line (no newline: JSON escapes any inside a value)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
 
 
 def log_event(
@@ -62,10 +74,13 @@ def log_event(
     *,
     outcome: Outcome = "ok",
     reference: str | None = None,
+    asked: Mapping[str, str | None] | None = None,
     now: datetime | None = None,
     logger: logging.Logger = LOGGER,
 ) -> dict[str, Any]:
     """Write the record as one JSON line at INFO; return it."""
-    record = audit_record(event, user, scope, month, now or utc_now(), outcome=outcome, reference=reference)
-    logger.info(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    record = audit_record(
+        event, user, scope, month, now or utc_now(), outcome=outcome, reference=reference, asked=asked
+    )
+    logger.info(to_line(record))
     return record

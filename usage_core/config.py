@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from usage_core.errors import ConfigError
+from usage_core.months import DEFAULT_MONTHS_HORIZON
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     platform_admin_role: str = "platform-admin"
     require_email_verified: bool = False
     usage_cache_ttl_seconds: int = Field(default=60, ge=0, le=86400)
+    months_horizon: int = Field(default=DEFAULT_MONTHS_HORIZON, ge=1, le=1200)
+    audit_log_file: Path | None = None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""One small error tree; every message is safe to show to the person who caused it.
+"""One small error tree. A message is for the operator or platform admin who can act on it: it may name
+a file, a host, a namespace. Customers see `incidents.public_message` instead.
 
 UsageError
 ├── InputError               bad input from a person: CLI exit 2
@@ -8,6 +9,8 @@ UsageError
 │   └── ConfigError          the environment does not make a working configuration
 └── UpstreamError            something we depend on failed: CLI exit 3
     ├── TenantSourceError    tenants file or Kubernetes API
+    │   ├── TenantSourceNotConfigured   tenants are needed, but no source is set
+    │   └── InvalidTenant               one entry that does not parse (tenants.py; sources skip it)
     └── LiteLLMError
         ├── LiteLLMAuthError     401/403: the master key was refused
         ├── LiteLLMNotFound      404 (an absent endpoint or an unknown team)
@@ -48,6 +51,10 @@ class UpstreamError(UsageError):
 
 class TenantSourceError(UpstreamError):
     """The tenant list could not be read or parsed."""
+
+
+class TenantSourceNotConfigured(TenantSourceError):
+    """Tenants are needed, but the settings name no source (a team-only CLI export still works)."""
 
 
 class LiteLLMError(UpstreamError):

@@ -6,9 +6,9 @@ resourceVersion, applying ADDED/MODIFIED/DELETED events and BOOKMARKs to an in-m
 thread relists on 410 Expired and every `resync_seconds`. When `watch` is forbidden, reads fall back
 to a list cached for `poll_ttl_seconds`.
 
-Tenant names are the id in URLs, so they must be unique across the namespaces read: a name found in
-two namespaces (or an object the parser rejects) makes `list_tenants` fail with a message naming it,
-rather than guess which one a URL means.
+One bad object blocks no one: an object the parser rejects, and every object whose name another
+namespace also uses (the name is the id in URLs, so neither can be trusted to be the one a link
+means), is left out of the view, logged once, and listed by `skipped()`; the rest keep working.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from kubernetes.watch import watch as _watch
 
 from usage_core.config import Settings
 from usage_core.errors import ConfigError, TenantSourceError
-from usage_core.tenants import SkippedTenant, Tenant, parse_tenant
+from usage_core.tenants import SkippedTenant, Tenant, TenantList, log_new_skips, parse_entry, screen
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())  # a library: the app or CLI decides where logs go
@@ -154,11 +154,11 @@ class KubernetesTenantSource:
         self._polling = False
         self._response: Any = None  # the open watch response, shut down by close()
         # Written only by the one thread that syncs (the watcher, or a poller under _poll_lock).
-        self._store: dict[_Key, Tenant | str] = {}
+        self._store: dict[_Key, Tenant | SkippedTenant] = {}
         self._rv: str | None = None
         # Published under _lock.
         self._view: tuple[Tenant, ...] | None = None
-        self._view_problem: str | None = None
+        self._skipped: tuple[SkippedTenant, ...] = ()
         self._failure: str | None = None
         self._failing_since = 0.0
         self._listed_at = 0.0
@@ -218,14 +218,13 @@ class KubernetesTenantSource:
                 self._view is None or self._clock() - self._failing_since >= self.stale_after_seconds
             ):
                 raise TenantSourceError(self._failure)
-            if self._view_problem is not None:
-                raise TenantSourceError(self._view_problem)
             assert self._view is not None
             return self._view
 
     def skipped(self) -> Sequence[SkippedTenant]:
-        """The objects the current view left out, and why."""
-        return ()
+        """The objects the current view left out, and why, ordered by namespace and name."""
+        with self._lock:
+            return self._skipped
 
     def status(self) -> KubeSourceStatus:
         """A consistent snapshot of the cache's state."""
@@ -234,7 +233,7 @@ class KubernetesTenantSource:
                 synced=self._view is not None,
                 mode="poll" if self._polling else "watch",
                 watching=self._response is not None,
-                problem=self._failure or self._view_problem,
+                problem=self._failure,
                 resource_version=self._rv,
             )
 
@@ -440,41 +439,23 @@ class KubernetesTenantSource:
 
     # -- publishing --------------------------------------------------------------------------------
 
-    def _parse(self, key: _Key, obj: Mapping[str, Any]) -> Tenant | str:
+    def _where(self, key: _Key) -> str:
         namespace, name = key
-        where = f"Kubernetes {self.resource} " + (f"{namespace}/{name}" if namespace else name)
-        try:
-            return parse_tenant(obj, where=where)
-        except TenantSourceError as exc:
-            return str(exc)
+        return f"Kubernetes {self.resource} " + (f"{namespace}/{name}" if namespace else name)
+
+    def _parse(self, key: _Key, obj: Mapping[str, Any]) -> Tenant | SkippedTenant:
+        return parse_entry(obj, where=self._where(key))
 
     def _publish(self) -> None:
-        """Turn the store into the immutable view readers get (or the problem they get instead)."""
-        tenants: list[Tenant] = []
-        invalid: list[str] = []
-        namespaces: dict[str, list[str]] = {}
-        for (namespace, _), entry in sorted(self._store.items()):
-            if isinstance(entry, str):
-                invalid.append(entry)
-                continue
-            tenants.append(entry)
-            namespaces.setdefault(entry.name, []).append(namespace)
-        problem: str | None = None
-        duplicates = sorted((name, spaces) for name, spaces in namespaces.items() if len(spaces) > 1)
-        if invalid:
-            more = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
-            problem = f"{invalid[0]}{more}"
-        elif duplicates:
-            name, spaces = duplicates[0]
-            problem = (
-                f"Kubernetes {self.resource}: the tenant name {name!r} is used in namespaces "
-                f"{', '.join(spaces)}; tenant names must be unique across namespaces (the name is the "
-                "id in URLs): rename one, or set TENANT_NAMESPACE to read one namespace."
-            )
-        view = tuple(sorted(tenants, key=lambda t: t.name))
+        """Turn the store into the immutable view readers get, and the list of what it left out."""
+        entries = [(self._where(key), entry) for key, entry in sorted(self._store.items())]
+        screened: TenantList = screen(entries)
+        view = tuple(sorted(screened.tenants, key=lambda t: t.name))
         with self._changed:
-            self._view, self._view_problem = view, problem
+            previous, self._skipped = self._skipped, screened.skipped
+            self._view = view
             self._changed.notify_all()
+        log_new_skips(screened.skipped, previous)
 
     def _fail(self, message: str) -> None:
         with self._changed:

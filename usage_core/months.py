@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from usage_core.errors import InvalidMonth
 
+# How many months back anyone may look, the current one included (MONTHS_HORIZON): each is a full read.
+DEFAULT_MONTHS_HORIZON = 24
 # [0-9], not \d: \d also matches non-ASCII digits (fullwidth, Arabic-Indic), which int() accepts.
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
@@ -31,8 +33,13 @@ class Month:
         return cls(now.year, now.month)
 
     @classmethod
-    def parse(cls, text: str | None, *, now: datetime | None = None) -> Month:
-        """Parse strict `YYYY-MM` (zero-padded, not after the current month) or raise InvalidMonth."""
+    def earliest(cls, horizon: int, now: datetime | None = None) -> Month:
+        """The oldest month within `horizon` months: the current month and the `horizon - 1` before it."""
+        return selectable_months(horizon, now=now)[-1]
+
+    @classmethod
+    def parse(cls, text: str | None, *, now: datetime | None = None, horizon: int | None = None) -> Month:
+        """Parse strict `YYYY-MM`, not in the future nor (given a horizon) before its earliest month."""
         raw = "" if text is None else str(text)
         match = _MONTH_RE.fullmatch(raw.strip()) if raw.strip() == raw else None
         if match is None:
@@ -46,14 +53,20 @@ class Month:
         parsed = cls(year, month)
         if parsed > cls.current(now):
             raise InvalidMonth(f"Month {raw} is in the future: no usage exists yet.")
+        if horizon is not None and parsed < (earliest := cls.earliest(horizon, now)):
+            raise InvalidMonth(
+                f"Month {raw} is too far back: months from {earliest} to {cls.current(now)} can be shown."
+            )
         return parsed
 
     @classmethod
-    def parse_or_current(cls, text: str | None, *, now: datetime | None = None) -> Month:
+    def parse_or_current(
+        cls, text: str | None, *, now: datetime | None = None, horizon: int | None = None
+    ) -> Month:
         """Parse `text`, or take the current month when none was given (None, not "")."""
         if text is None:
             return cls.current(now)
-        return cls.parse(text, now=now)
+        return cls.parse(text, now=now, horizon=horizon)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -104,3 +117,10 @@ class Month:
         while len(months) < count:
             months.append(months[-1].previous())
         return months
+
+
+def selectable_months(horizon: int, *, now: datetime | None = None) -> list[Month]:
+    """The months a picker offers: the current month and the `horizon - 1` before it, newest first."""
+    if horizon < 1:
+        raise ValueError("the months horizon is at least 1 (the current month)")
+    return Month.current(now).recent(horizon)

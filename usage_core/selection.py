@@ -13,7 +13,7 @@ from datetime import datetime
 from usage_core.access import Outcome, Resolution, UsageRequest, resolve
 from usage_core.errors import InvalidMonth
 from usage_core.identity import User
-from usage_core.months import Month
+from usage_core.months import DEFAULT_MONTHS_HORIZON, Month
 from usage_core.tenants import Tenant
 
 ADMIN_ONLY_IGNORED = "This link's team and key_alias parameters are for platform admins; they were ignored."
@@ -35,21 +35,29 @@ def _text(params: Mapping[str, str], name: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _month(raw: str | None, now: datetime | None, notices: list[str]) -> Month:
+def _month(raw: str | None, now: datetime | None, horizon: int, notices: list[str]) -> Month:
     current = Month.current(now)
     try:
-        return Month.parse_or_current(raw, now=now)
+        return Month.parse_or_current(raw, now=now, horizon=horizon)
     except InvalidMonth as problem:
         notices.append(f"{problem} Showing {current.label} instead.")
         return current
 
 
 def select(
-    user: User, tenants: Sequence[Tenant], params: Mapping[str, str], *, now: datetime | None = None
+    user: User,
+    tenants: Sequence[Tenant],
+    params: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+    horizon: int = DEFAULT_MONTHS_HORIZON,
 ) -> Selection:
-    """Resolve `?tenant=&month=` (and, for platform admins, `?team=&key_alias=`) safely."""
+    """Resolve `?tenant=&month=` (and, for platform admins, `?team=&key_alias=`) safely.
+
+    A month outside the `horizon` (Settings.months_horizon) falls back to the current one, with a notice.
+    """
     notices: list[str] = []
-    month = _month(_text(params, "month"), now, notices)
+    month = _month(_text(params, "month"), now, horizon, notices)
     request = UsageRequest(_text(params, "tenant"), _text(params, "team"), _text(params, "key_alias"))
     resolution = resolve(user, tenants, request)
     if resolution.ignored:

@@ -11,7 +11,7 @@ import httpx
 from usage_core.access import Scope
 from usage_core.config import Settings
 from usage_core.demo import DEMO_BASE_URL, DEMO_MASTER_KEY, DEMO_TENANTS, DemoLiteLLM
-from usage_core.errors import ConfigError
+from usage_core.errors import ConfigError, TenantSourceNotConfigured
 from usage_core.litellm import LiteLLMClient, TeamSummary
 from usage_core.months import Month
 from usage_core.reports import TeamSnapshot, UsageReport, build_report
@@ -44,7 +44,12 @@ class UsageService:
         return build_report(scope, month, self.snapshot(scope.team_id, month), now=now)
 
     def skipped_tenants(self) -> Sequence[SkippedTenant]:
-        """What the tenant source left out of its last read, and why (platform admins' health list)."""
+        """What the tenant source leaves out now, and why (platform admins' "tenant source health").
+
+        Reads the source first, so the list is current; raises TenantSourceError as `tenants()` does.
+        Its `where` and `reason` name files, namespaces and other orgs' tenants: platform admins only.
+        """
+        self.tenant_source.list_tenants()
         return self.tenant_source.skipped()
 
     def teams(self) -> list[TeamSummary]:
@@ -57,14 +62,18 @@ class UsageService:
 
 
 class UnconfiguredTenantSource:
-    """Stands in when no tenant source is configured; fails only when tenants are needed."""
+    """Stands in when no tenant source is configured; fails only when tenants are needed.
+
+    The failure is the tenant source's (a TenantSourceError), so a page treats it like an unreadable
+    source: customers get a safe message and a reference, the log gets the missing setting.
+    """
 
     def __init__(self, problem: ConfigError) -> None:
         self.problem = problem
 
     def list_tenants(self) -> Sequence[Tenant]:
-        """Raise the configuration problem."""
-        raise self.problem
+        """Raise TenantSourceNotConfigured, naming the configuration problem."""
+        raise TenantSourceNotConfigured(str(self.problem))
 
     def skipped(self) -> Sequence[SkippedTenant]:
         """Nothing was read, so nothing was skipped."""

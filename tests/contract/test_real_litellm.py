@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import socket
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -413,11 +414,13 @@ def same_instant(ours: str | None, theirs: str | None) -> bool:
 
 
 def assert_clean_failure(run: CliRun, code: int, *secrets: str) -> None:
-    """Exit `code`, nothing on stdout, one line on stderr, no traceback, no secret."""
+    """Exit `code`, no stdout; stderr: an export's audit line, then one error line; no traceback or secret."""
     assert run.returncode == code, (run.returncode, run.stderr)
     assert run.stdout == ""
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].strip(), run.stderr
+    *audit, error = run.stderr.splitlines()
+    assert error.startswith("usage-dashboard: error: "), run.stderr
+    audited = [json.loads(line)["outcome"] for line in audit]
+    assert len(audited) == (run.args[0] == "export") and set(audited) <= {"refused", "error"}, run.stderr
     assert "Traceback" not in run.stderr
     for secret in secrets:
         assert secret not in run.stderr
