@@ -174,10 +174,11 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def metrics_from_daily(raw: object, where: str = "daily activity") -> Metrics:
+def metrics_from_daily(raw: object) -> Metrics:
     """Metrics from one `metrics` object of /team/daily/activity (absent counters are 0, like LiteLLM's)."""
+    where = "daily activity"
     if not isinstance(raw, Mapping):
-        raise LiteLLMProtocolError(f"LiteLLM's {where} answer holds an entry without metrics.")
+        raise LiteLLMProtocolError("LiteLLM's daily activity answer holds an entry without metrics.")
     return Metrics(
         input_tokens=_count(raw.get("prompt_tokens"), "prompt_tokens", where),
         output_tokens=_count(raw.get("completion_tokens"), "completion_tokens", where),
