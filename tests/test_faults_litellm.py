@@ -279,8 +279,8 @@ def on_page(
 
 
 def test_answers_slower_than_the_timeout_are_unavailable_then_recover(loopback: LoopbackLiteLLM) -> None:
-    client = loopback.client(timeout=0.5, attempts=2, daily_page_size=10)
-    loopback.socket_fault = on_page(DAILY, 2, "slow")
+    client = loopback.client(timeout=1.5, attempts=2, daily_page_size=10)
+    loopback.socket_fault = on_page(DAILY, 2, "slow")  # answers after 5 s
 
     fails_safely(
         LiteLLMUnavailable,
@@ -374,12 +374,10 @@ def test_retry_after_is_waited_out_for_real(upstream: Upstream) -> None:
     upstream.fault = failing(429, TEAM_INFO, times=1, headers={"Retry-After": "1"})
     client = upstream.client()
     with stamina.set_testing(False):  # real waits: this test measures one
-        started = time.monotonic()
         assert_exact("team_info", client.team_info(INITECH))
-        elapsed = time.monotonic() - started
-    (first, _), (second, _) = upstream.seen
-    assert second - first >= 1.0  # the server's wait, not our 0.2 s first backoff
-    assert elapsed < 1.0 + 2.0  # and not more than it asked (plus a slow machine's slack)
+    (refused, _), (retried, _) = upstream.seen
+    # The server's one second, not our 0.2 s first backoff; and bounded, not a backoff on top of it.
+    assert 1.0 <= retried - refused < 2.5
 
 
 def test_a_retry_after_beyond_the_bound_fails_at_once(upstream: Upstream) -> None:
