@@ -390,11 +390,11 @@ def test_an_invisible_tenant_answers_exactly_like_a_nonexistent_one(world: World
     assert absent not in {t.name for t in tenants}
     nowhere = _masked(resolve(user, tenants, replace(request, tenant=absent)), absent)
     assert nowhere.outcome is Outcome.NOT_FOUND
-    for hidden in (t for t in tenants if not oracle_sees(user, t)):
-        asked = replace(request, tenant=hidden.name)
-        got = resolve(user, tenants, asked)
-        record(World(user, tenants, asked, "invisible"), got)
-        assert _masked(got, hidden.name) == nowhere
+    hidden = [t.name for t in tenants if not oracle_sees(user, t)]
+    for name in hidden:
+        assert _masked(resolve(user, tenants, replace(request, tenant=name)), name) == nowhere
+    asked = replace(request, tenant=hidden[0])
+    record(World(user, tenants, asked, "invisible"), resolve(user, tenants, asked))
 
 
 @cases("visible")
