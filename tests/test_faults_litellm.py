@@ -104,18 +104,26 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def failing(status: int, path: str | None = None, *, page: int | None = None, times: int | None = None,
-            headers: dict[str, str] | None = None) -> Fault:  # fmt: skip
+def failing(
+    status: int,
+    path: str | None = None,
+    *,
+    page: int | None = None,
+    times: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Fault:
     """Answer `status` on matching requests, `times` times (None: until the fault is removed)."""
     left = [times]
+    lock = threading.Lock()  # pages are read concurrently
 
     def fault(request: httpx.Request) -> httpx.Response | None:
         if path is not None and not _matches(request, path, page):
             return None
-        if left[0] is not None:
+        with lock:
             if left[0] == 0:
                 return None
-            left[0] -= 1
+            if left[0] is not None:
+                left[0] -= 1
         return json_response({"error": {"message": "upstream trouble"}}, status, headers)
 
     return fault
@@ -263,13 +271,18 @@ def loopback(upstream: Upstream) -> Iterator[LoopbackLiteLLM]:
 def on_page(
     path: str, page: int, action: str, *, times: int | None = None
 ) -> Callable[[httpx.Request], str | None]:
+    """The socket fault `action` on one page, `times` times (None: until the fault is removed)."""
     left = [times]
+    lock = threading.Lock()
 
     def fault(request: httpx.Request) -> str | None:
-        if not _matches(request, path, page) or left[0] == 0:
+        if not _matches(request, path, page):
             return None
-        if left[0] is not None:
-            left[0] -= 1
+        with lock:
+            if left[0] == 0:
+                return None
+            if left[0] is not None:
+                left[0] -= 1
         return action
 
     return fault
