@@ -190,6 +190,7 @@ class LoopbackLiteLLM:
         self.socket_fault: Callable[[httpx.Request], str | None] | None = None  # slow|drop|truncate
         self.released = threading.Event()  # ends every slow answer (at teardown)
         self.received: list[httpx.Request] = []  # every request that reached the socket
+        self.clients: list[LiteLLMClient] = []
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -199,7 +200,9 @@ class LoopbackLiteLLM:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, **options: Any) -> LiteLLMClient:
-        return LiteLLMClient(self.url, SECRET, **options)
+        client = LiteLLMClient(self.url, SECRET, **options)
+        self.clients.append(client)  # closed at teardown: no socket left to the garbage collector
+        return client
 
     def start(self) -> LoopbackLiteLLM:
         """Listen (on the same port again after a stop)."""
@@ -248,9 +251,13 @@ class LoopbackLiteLLM:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def handle_one_request(self) -> None:
+            def handle(self) -> None:
                 with contextlib.suppress(OSError):  # the client gave up first (a timeout)
-                    super().handle_one_request()
+                    super().handle()
+
+            def finish(self) -> None:
+                with contextlib.suppress(OSError):
+                    super().finish()
 
         return Handler
 
@@ -264,6 +271,8 @@ def upstream() -> Upstream:
 def loopback(upstream: Upstream) -> Iterator[LoopbackLiteLLM]:
     server = LoopbackLiteLLM(upstream).start()
     yield server
+    for client in server.clients:
+        client.close()
     server.released.set()
     server.stop()
 
