@@ -4,7 +4,9 @@ It speaks enough of the real protocol for the official client: discovery (/api, 
 list with limit/continue and label selectors, watch (chunked JSON lines with ADDED, MODIFIED,
 DELETED, BOOKMARK and ERROR events, resourceVersion resume, 410 after compaction), and the API
 server's real error shapes: Status bodies for 401/403/410 and the plain-text 404 of an unknown path.
-Every request is recorded so tests can count API calls.
+Faults a test can inject: a watch stream cut mid-way, an ERROR event, an error status when a watch
+opens, and an outage (nothing listens) followed by the server coming back on the same port.
+Every request and every watch event sent is recorded so tests can count them.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ def _status(code: int, reason: str, message: str, **extra: Any) -> Obj:
     return body
 
 
+_WATCH_OPEN_ERRORS = {
+    410: ("Expired", "too old resource version: 1 (2)"),
+    429: ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
+    500: ("InternalError", 'an error on the server ("etcdserver: leader changed") has prevented the request'),
+    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+}
+
+
 def _requirement(text: str) -> Callable[[Mapping[str, str]], bool]:
     text = text.strip()
     match = re.fullmatch(r"([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)", text)
@@ -106,6 +116,7 @@ class KubeApiServer:
         self.allowed_verbs = {"get", "list", "watch"}
         self.crd_installed = True
         self.expire_continue_tokens = 0  # the next N continue tokens answer 410 Expired
+        self.watch_open_errors: list[int] = []  # statuses the next watch requests answer, one each
         self._cond = threading.Condition()
         self._objects: dict[tuple[str, str], Obj] = {}
         self._events: list[tuple[int, str, Obj | None, Obj | None]] = []  # rv, type, old, new
@@ -113,6 +124,9 @@ class KubeApiServer:
         self._compacted = 0
         self._frozen = False
         self._generation = 0  # bumped to end every open watch
+        self._drops = 0  # bumped to cut every open watch without the stream's end
+        self._errors: list[Obj] = []  # ERROR events injected into the watches open at the time
+        self._sent: list[tuple[str, str | None]] = []  # (type, name) of every watch event written
         self._bookmarks = 0
         self._continues: dict[str, tuple[int, list[Obj]]] = {}
         self._requests: list[SeenRequest] = []
@@ -123,11 +137,13 @@ class KubeApiServer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> KubeApiServer:
-        """Listen on a free loopback port."""
+    def start(self, port: int = 0) -> KubeApiServer:
+        """Listen on a loopback port (a free one by default)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._cert.configure_cert(context)
-        self._httpd = _Server(("127.0.0.1", 0), _Handler, api=self, context=context)
+        with self._cond:
+            self._stopping = False
+        self._httpd = _Server(("127.0.0.1", port), _Handler, api=self, context=context)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="kube-apiserver", daemon=True
         )
@@ -145,6 +161,19 @@ class KubeApiServer:
             self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    @contextlib.contextmanager
+    def outage(self) -> Iterator[None]:
+        """Inside this block nothing listens (connecting is refused); then the server is back, same port."""
+        assert self._httpd is not None
+        port = self._httpd.server_address[1]
+        self.drop_watches()  # an outage cuts streams, it does not end them politely
+        self.wait_for(lambda: self.open_watches == 0)
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start(port)
 
     def __enter__(self) -> KubeApiServer:
         return self.start()
@@ -257,6 +286,18 @@ class KubeApiServer:
             self._generation += 1
             self._cond.notify_all()
 
+    def drop_watches(self) -> None:
+        """Cut every open watch stream mid-way: the connection closes without the stream's last chunk."""
+        with self._cond:
+            self._drops += 1
+            self._cond.notify_all()
+
+    def watch_error(self, code: int, reason: str, message: str) -> None:
+        """Send an ERROR event with this Status to every open watch; each then ends, like the API server."""
+        with self._cond:
+            self._errors.append({"type": "ERROR", "object": _status(code, reason, message)})
+            self._cond.notify_all()
+
     def bookmark(self) -> int:
         """Send a BOOKMARK at the current resourceVersion to watches that asked for them."""
         with self._cond:
@@ -281,6 +322,11 @@ class KubeApiServer:
     def count(self, verb: str | None = None) -> int:
         """How many requests so far."""
         return len(self.requests(verb))
+
+    def sent(self) -> list[tuple[str, str | None]]:
+        """(type, object name) of every event written to a watch stream so far, in order."""
+        with self._cond:
+            return list(self._sent)
 
     @property
     def open_watches(self) -> int:
@@ -371,7 +417,8 @@ class KubeApiServer:
         timeout = min(int(query.get("timeoutSeconds") or 1800), 1800)
         since = query.get("resourceVersion")
         with self._cond:
-            generation, seen_bookmarks = self._generation, self._bookmarks
+            generation, drops, seen_bookmarks = self._generation, self._drops, self._bookmarks
+            errors = len(self._errors)
             if since in (None, "", "0"):  # no resourceVersion: the current state as ADDED, then changes
                 initial = [
                     {"type": "ADDED", "object": copy.deepcopy(o)}
@@ -396,21 +443,26 @@ class KubeApiServer:
         try:
             handler.start_stream()
             for event in initial:
-                handler.write_chunk(event)
+                self._write(handler, event)
             deadline = time.monotonic() + timeout
-            cursor = _Cursor(position, seen_bookmarks)
+            cursor = _Cursor(position, seen_bookmarks, errors)
             while not expired:
                 with self._cond:
                     self._cond.wait_for(
-                        lambda c=cursor: self._wakes(c, generation, bookmarks, deadline), timeout=0.2
+                        lambda c=cursor: self._wakes(c, generation, drops, bookmarks, deadline), timeout=0.2
                     )
+                    if self._drops != drops:
+                        handler.drop()
+                        return
                     if self._stopping or self._generation != generation or time.monotonic() >= deadline:
                         break
                     out = self._pending(cursor, namespace, selector, bookmarks)
                 if handler.client_gone():
                     break
                 for event in out:
-                    handler.write_chunk(event)
+                    self._write(handler, event)
+                if any(event["type"] == "ERROR" for event in out):
+                    break  # the API server ends a watch after an ERROR event
             handler.end_stream()
         except OSError:
             pass  # the client went away
@@ -419,10 +471,18 @@ class KubeApiServer:
                 self._open_watches -= 1
                 self._cond.notify_all()
 
-    def _wakes(self, cursor: _Cursor, generation: int, bookmarks: bool, deadline: float) -> bool:
+    def _write(self, handler: _Handler, event: Obj) -> None:
+        handler.write_chunk(event)
+        name = (event["object"].get("metadata") or {}).get("name")
+        with self._cond:
+            self._sent.append((event["type"], name))
+
+    def _wakes(self, cursor: _Cursor, generation: int, drops: int, bookmarks: bool, deadline: float) -> bool:
         return (
             self._stopping
             or self._generation != generation
+            or self._drops != drops
+            or len(self._errors) != cursor.errors
             or time.monotonic() >= deadline
             or (not self._frozen and bool(self._events) and self._events[-1][0] > cursor.position)
             or (bookmarks and self._bookmarks != cursor.bookmarks)
@@ -433,6 +493,10 @@ class KubeApiServer:
     ) -> list[Obj]:
         """The events this watcher has not had yet, as its namespace and selector see them."""
         out: list[Obj] = []
+        if len(self._errors) != cursor.errors:  # an injected failure: delivered even when frozen
+            out.extend(copy.deepcopy(self._errors[cursor.errors :]))
+            cursor.errors = len(self._errors)
+            return out
         if not self._frozen:
             for rv, kind, old, new in self._events:
                 if rv <= cursor.position:
@@ -527,6 +591,10 @@ class KubeApiServer:
             return handler.send_text(404, "404 page not found\n")
         if verb not in self.allowed_verbs:
             return reply(403, self._forbidden(verb, namespace))
+        if verb == "watch" and self.watch_open_errors:
+            code = self.watch_open_errors.pop(0)
+            reason, message = _WATCH_OPEN_ERRORS.get(code, ("InternalError", "an error on the server"))
+            return reply(code, _status(code, reason, message))
         try:
             selector = parse_selector(query.get("labelSelector", ""))
         except ValueError as exc:
@@ -544,6 +612,7 @@ class _Cursor:
 
     position: int
     bookmarks: int
+    errors: int
 
 
 class _Server(ThreadingHTTPServer):
@@ -633,6 +702,12 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(event).encode() + b"\n"
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
+
+    def drop(self) -> None:
+        """Close the connection under a stream, without its terminating chunk."""
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = True
 
     def end_stream(self) -> None:
         self.wfile.write(b"0\r\n\r\n")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -42,6 +43,9 @@ SPEND_LOGS_PAGE_SIZE = 1000  # LiteLLM's maximum for /spend/logs/v2
 SPEND_LOGS_CONCURRENCY = 4
 KEYS_PAGE_SIZE = 100  # LiteLLM's maximum for /key/list
 MAX_PAGES = 5000  # requests for one team-month: beyond this we refuse rather than show partial totals
+# A Retry-After up to this is waited out; a longer one fails now: a page view should not hang on it.
+MAX_RETRY_AFTER = 10.0
+RETRY_BUDGET = 60.0  # seconds all attempts of one request may take together
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -95,33 +99,68 @@ class RequestStats:
 
 
 class _Retryable(Exception):
-    """A response worth retrying (5xx, 429)."""
+    """A response worth retrying (5xx, 429), and how long the server asked us to wait, if it did."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+        self.retry_after = retry_after
 
 
-def _number(value: object, default: float | None = None) -> float | None:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int | float):
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (delay-seconds or an HTTP-date, RFC 9110 10.2.3) as seconds from `now`."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
         return float(value)
-    return default
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to our own backoff
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
-def _int(value: object) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return 0
+def _invalid(where: str, field: str, problem: str) -> LiteLLMProtocolError:
+    # Names the field, never the value: a value is text from outside and may be anything.
+    return LiteLLMProtocolError(f"LiteLLM's {where} answer holds an invalid {field} ({problem}).")
 
 
-def _optional_int(value: object) -> int | None:
-    return _int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _checked_number(value: object, field: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(where, field, "not a number")
+    if not math.isfinite(value):
+        raise _invalid(where, field, "not finite")
+    if value < 0:
+        raise _invalid(where, field, "negative")
+    return float(value)
+
+
+def _amount(value: object, field: str, where: str) -> float:
+    """A USD amount: absent or null means 0 (LiteLLM's default); NaN, negative or text is refused."""
+    return 0.0 if value is None else _checked_number(value, field, where)
+
+
+def _optional_amount(value: object, field: str, where: str) -> float | None:
+    """A USD amount that may be unset (a budget): null stays None; NaN, negative or text is refused."""
+    return None if value is None else _checked_number(value, field, where)
+
+
+def _optional_count(value: object, field: str, where: str) -> int | None:
+    """A whole, non-negative count that may be unset (a limit); null stays None."""
+    if value is None:
+        return None
+    number = _checked_number(value, field, where)
+    if not number.is_integer():
+        raise _invalid(where, field, "not a whole number")
+    return int(number)
+
+
+def _count(value: object, field: str, where: str) -> int:
+    """A whole, non-negative count (tokens, requests, pages): absent or null means 0."""
+    return _optional_count(value, field, where) or 0
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -136,25 +175,41 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def metrics_from_daily(raw: object) -> Metrics:
-    """Metrics from one `metrics` object of /team/daily/activity."""
-    m: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    """Metrics from one `metrics` object of /team/daily/activity (absent counters are 0, like LiteLLM's)."""
+    where = "daily activity"
+    if not isinstance(raw, Mapping):
+        raise LiteLLMProtocolError("LiteLLM's daily activity answer holds an entry without metrics.")
     return Metrics(
-        input_tokens=_int(m.get("prompt_tokens")),
-        output_tokens=_int(m.get("completion_tokens")),
-        total_tokens=_int(m.get("total_tokens")),
-        requests=_int(m.get("api_requests")),
-        successful_requests=_int(m.get("successful_requests")),
-        failed_requests=_int(m.get("failed_requests")),
-        spend=_number(m.get("spend"), 0.0) or 0.0,
+        input_tokens=_count(raw.get("prompt_tokens"), "prompt_tokens", where),
+        output_tokens=_count(raw.get("completion_tokens"), "completion_tokens", where),
+        total_tokens=_count(raw.get("total_tokens"), "total_tokens", where),
+        requests=_count(raw.get("api_requests"), "api_requests", where),
+        successful_requests=_count(raw.get("successful_requests"), "successful_requests", where),
+        failed_requests=_count(raw.get("failed_requests"), "failed_requests", where),
+        spend=_amount(raw.get("spend"), "spend", where),
     )
 
 
-def _alias_of(entry: object) -> str | None:
-    if not isinstance(entry, Mapping):
-        return None
+def _alias_of(entry: Mapping[str, Any], team_id: str) -> str | None:
+    """The key alias of a per-key breakdown entry, if the key is this team's.
+
+    LiteLLM looks the alias and team up in its keys table at read time: an entry whose key names no
+    team, or another one, is never counted into a tenant of this team (it stays in the team total).
+    """
     metadata = entry.get("metadata")
-    alias = metadata.get("key_alias") if isinstance(metadata, Mapping) else None
+    if not isinstance(metadata, Mapping) or metadata.get("team_id") != team_id:
+        return None
+    alias = metadata.get("key_alias")
     return alias if isinstance(alias, str) and alias else None
+
+
+def _entries(container: object, field: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The (name, entry) pairs of one breakdown map; absent means none, anything else malformed."""
+    if container is None:
+        return []
+    if not isinstance(container, Mapping) or not all(isinstance(v, Mapping) for v in container.values()):
+        raise LiteLLMProtocolError(f"LiteLLM's daily activity answer holds a malformed {field}.")
+    return [(str(name), entry) for name, entry in container.items()]
 
 
 def add_daily_activity_page(builder: TeamUsageBuilder, body: Mapping[str, Any]) -> None:
@@ -162,7 +217,7 @@ def add_daily_activity_page(builder: TeamUsageBuilder, body: Mapping[str, Any]) 
     results = body.get("results")
     if not isinstance(results, list):
         raise LiteLLMProtocolError("LiteLLM's daily activity answer has no results list.")
-    month = builder.month
+    month, team_id = builder.month, builder.team_id
     for result in results:
         if not isinstance(result, Mapping):
             raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a malformed day.")
@@ -174,22 +229,20 @@ def add_daily_activity_page(builder: TeamUsageBuilder, body: Mapping[str, Any]) 
             continue  # inclusive server bounds: never let a neighbour month's day in
         builder.add_team_day(day, metrics_from_daily(result.get("metrics")))
         breakdown = result.get("breakdown")
-        breakdown = breakdown if isinstance(breakdown, Mapping) else {}
-        api_keys = breakdown.get("api_keys")
-        for entry in (api_keys if isinstance(api_keys, Mapping) else {}).values():
-            alias = _alias_of(entry)
+        if breakdown is None:
+            breakdown = {}
+        elif not isinstance(breakdown, Mapping):
+            raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a malformed breakdown.")
+        for _, entry in _entries(breakdown.get("api_keys"), "api_keys breakdown"):
+            alias = _alias_of(entry, team_id)
             if alias is not None:
                 builder.add_alias_day(alias, day, metrics_from_daily(entry.get("metrics")))
-        models = breakdown.get("models")
-        for model, entry in (models if isinstance(models, Mapping) else {}).items():
-            if not isinstance(entry, Mapping):
-                continue
-            builder.add_team_model(str(model), metrics_from_daily(entry.get("metrics")))
-            per_key = entry.get("api_key_breakdown")
-            for key_entry in (per_key if isinstance(per_key, Mapping) else {}).values():
-                alias = _alias_of(key_entry)
+        for model, entry in _entries(breakdown.get("models"), "models breakdown"):
+            builder.add_team_model(model, metrics_from_daily(entry.get("metrics")))
+            for _, key_entry in _entries(entry.get("api_key_breakdown"), "api_key_breakdown"):
+                alias = _alias_of(key_entry, team_id)
                 if alias is not None:
-                    builder.add_alias_model(alias, str(model), metrics_from_daily(key_entry.get("metrics")))
+                    builder.add_alias_model(alias, model, metrics_from_daily(key_entry.get("metrics")))
 
 
 class SpendLogAggregator:
@@ -217,24 +270,18 @@ class SpendLogAggregator:
                 started = parse_timestamp(row.get("startTime"))
                 if started is None:
                     raise LiteLLMProtocolError("LiteLLM's spend logs hold a row without startTime.")
-                if not start <= started < end or row.get("team_id") not in (team_id, None):
+                # Exact team: a row that names no team (a key outside any team) is nobody's usage.
+                if not start <= started < end or row.get("team_id") != team_id:
                     continue
-                metadata = row.get("metadata")
-                if isinstance(metadata, str):
-                    try:
-                        metadata = json.loads(metadata)
-                    except json.JSONDecodeError:
-                        metadata = {}
-                alias = metadata.get("user_api_key_alias") if isinstance(metadata, Mapping) else None
                 self.builder.add_request(
-                    alias if isinstance(alias, str) and alias else None,
+                    _row_alias(row.get("metadata")),
                     started.date(),
                     str(row.get("model") or row.get("model_group") or "unknown"),
-                    input_tokens=_int(row.get("prompt_tokens")),
-                    output_tokens=_int(row.get("completion_tokens")),
-                    total_tokens=_int(row.get("total_tokens")),
+                    input_tokens=_count(row.get("prompt_tokens"), "prompt_tokens", "spend logs"),
+                    output_tokens=_count(row.get("completion_tokens"), "completion_tokens", "spend logs"),
+                    total_tokens=_count(row.get("total_tokens"), "total_tokens", "spend logs"),
                     ok=row.get("status") != "failure",
-                    spend=_number(row.get("spend"), 0.0) or 0.0,
+                    spend=_amount(row.get("spend"), "spend", "spend logs"),
                 )
 
     @property
@@ -243,8 +290,27 @@ class SpendLogAggregator:
         return len(self._seen)
 
 
-def _retry_on(exc: Exception) -> bool:
-    return isinstance(exc, _Retryable | httpx.TimeoutException | httpx.TransportError)
+def _row_alias(metadata: object) -> str | None:
+    """A spend row's key alias; some LiteLLM versions send `metadata` as a JSON string."""
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata) if metadata.strip() else None
+        except json.JSONDecodeError:
+            raise LiteLLMProtocolError("LiteLLM's spend logs hold a row with non-JSON metadata.") from None
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise LiteLLMProtocolError("LiteLLM's spend logs hold a row with malformed metadata.")
+    alias = metadata.get("user_api_key_alias") if metadata is not None else None
+    return alias if isinstance(alias, str) and alias else None
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused" if "refused" in str(exc).lower() else "connection failed"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return "connection dropped"
+    return type(exc).__name__
 
 
 class LiteLLMClient:
@@ -262,6 +328,7 @@ class LiteLLMClient:
         daily_page_size: int = DAILY_PAGE_SIZE,
         spend_logs_page_size: int = SPEND_LOGS_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
+        max_retry_after: float = MAX_RETRY_AFTER,
     ) -> None:
         key = master_key.get_secret_value() if isinstance(master_key, SecretStr) else master_key
         url = urlsplit(base_url)  # name the host in messages, never any credentials in the URL
@@ -277,6 +344,7 @@ class LiteLLMClient:
         self.daily_page_size = daily_page_size
         self.spend_logs_page_size = spend_logs_page_size
         self.max_pages = max_pages
+        self.max_retry_after = max_retry_after
         self.stats = RequestStats()
         self._stats_lock = threading.Lock()
 
@@ -295,27 +363,40 @@ class LiteLLMClient:
             self.stats.requests += 1
             self.stats.bytes_received += len(response.content)
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(response.status_code)
+            wait = retry_after_seconds(response.headers.get("retry-after"), utc_now())
+            raise _Retryable(response.status_code, wait)
         return response
 
+    def _backoff(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry or not, and a server's Retry-After as the wait when it sent one."""
+        if isinstance(exc, _Retryable):
+            if exc.retry_after is None:
+                return True  # our own jittered exponential backoff
+            return exc.retry_after if exc.retry_after <= self.max_retry_after else False
+        return isinstance(exc, httpx.TransportError)  # timeouts, refused and dropped connections
+
     def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        """GET `path`, retrying timeouts, 5xx and 429; map every failure to a LiteLLMError."""
+        """GET `path`, retrying timeouts, dropped connections, 5xx and 429; every failure a LiteLLMError."""
         params = params or {}
+        tries = 0
         try:
             for attempt in stamina.retry_context(
-                on=_retry_on, attempts=self.attempts, wait_initial=0.2, wait_max=3.0, timeout=60.0
+                on=self._backoff,
+                attempts=self.attempts,
+                wait_initial=0.2,
+                wait_max=3.0,
+                timeout=RETRY_BUDGET,
             ):
                 with attempt:
+                    tries += 1
                     response = self._send(path, params)
         except _Retryable as exc:
-            raise LiteLLMUnavailable(
-                self._unavailable(path, f"HTTP {exc.status}"), status=exc.status
-            ) from None
-        except httpx.TimeoutException:
-            raise LiteLLMUnavailable(self._unavailable(path, "timed out")) from None
+            reason = f"HTTP {exc.status}"
+            if exc.retry_after is not None and exc.retry_after > self.max_retry_after:
+                reason += f", asked to retry after {exc.retry_after:.0f} s"
+            raise LiteLLMUnavailable(self._unavailable(path, reason, tries), status=exc.status) from None
         except httpx.TransportError as exc:
-            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
-            raise LiteLLMUnavailable(self._unavailable(path, reason)) from None
+            raise LiteLLMUnavailable(self._unavailable(path, _transport_reason(exc), tries)) from None
         status = response.status_code
         if status in (401, 403):
             raise LiteLLMAuthError(
@@ -330,8 +411,9 @@ class LiteLLMClient:
         except ValueError:
             raise LiteLLMProtocolError(f"LiteLLM at {self._host} sent non-JSON for {path}.") from None
 
-    def _unavailable(self, path: str, reason: str) -> str:
-        return f"LiteLLM at {self._host} did not answer {path} ({reason}) after {self.attempts} attempts."
+    def _unavailable(self, path: str, reason: str, tries: int) -> str:
+        attempts = "1 attempt" if tries == 1 else f"{tries} attempts"
+        return f"LiteLLM at {self._host} did not answer {path} ({reason}) after {attempts}."
 
     def _parallel(self, fn: Callable[[A], T], items: Sequence[A], *, limit: int | None = None) -> Iterator[T]:
         """Run fn(item) for every item with bounded concurrency; results in item order."""
@@ -341,6 +423,57 @@ class LiteLLMClient:
         workers = min(self.max_concurrency, limit or self.max_concurrency, len(items))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             yield from pool.map(fn, items)
+
+    def _read_pages(
+        self,
+        what: str,
+        fetch: Callable[[int], Mapping[str, Any]],
+        info: Callable[[Mapping[str, Any]], _PageInfo],
+        consume: Callable[[Mapping[str, Any]], None],
+    ) -> None:
+        """Fetch pages 1..total_pages (2.. concurrently) and consume each, checking the pagination.
+
+        A page count past `max_pages`, a page that is not the one asked for, or a `has_more` that
+        disagrees with the count raises LiteLLMProtocolError: never a partial month shown as whole.
+        A count that changes between pages (rows written while we read) raises _PagesChanged.
+        """
+        first = fetch(1)
+        expected = info(first).total_pages
+        if expected > self.max_pages:
+            raise LiteLLMProtocolError(
+                f"LiteLLM reports {expected} pages of {what}; refusing to show partial totals "
+                f"(limit {self.max_pages})."
+            )
+        last = max(expected, 1)
+        bodies = itertools.chain([first], self._parallel(fetch, range(2, last + 1)))
+        for number, body in enumerate(bodies, start=1):
+            page = info(body)
+            if page.number is not None and page.number != number:
+                raise LiteLLMProtocolError(
+                    f"LiteLLM's {what} pagination is inconsistent (page {page.number} came back "
+                    f"for page {number})."
+                )
+            if page.total_pages != expected:
+                raise _PagesChanged()
+            if page.has_more is not None and page.has_more != (number < last):
+                raise LiteLLMProtocolError(
+                    f"LiteLLM's {what} pagination is inconsistent (more pages than announced)."
+                    if page.has_more
+                    else f"LiteLLM's {what} pagination is inconsistent (fewer pages than announced)."
+                )
+            consume(body)
+
+    def _consistent(self, what: str, read: Callable[[], T]) -> T:
+        """Run a paged read; if the pages changed under it (a live month), read once more."""
+        for _ in range(2):
+            try:
+                return read()
+            except _PagesChanged:
+                continue
+        raise LiteLLMProtocolError(
+            f"LiteLLM's {what} kept changing its page count while it was read; "
+            "refusing to show partial totals (try again)."
+        )
 
     # -- teams and keys -----------------------------------------------------------------------
 
@@ -357,17 +490,20 @@ class LiteLLMClient:
         info = body.get("team_info") if isinstance(body, Mapping) else None
         if not isinstance(info, Mapping):
             raise LiteLLMProtocolError("LiteLLM's /team/info answer has no team_info.")
+        if info.get("team_id") not in (None, team_id):
+            raise LiteLLMProtocolError("LiteLLM's /team/info answer is about another team.")
+        where = "/team/info"
         return TeamInfo(
-            team_id=str(info.get("team_id") or team_id),
+            team_id=team_id,
             alias=info.get("team_alias") if isinstance(info.get("team_alias"), str) else None,
-            max_budget=_number(info.get("max_budget")),
-            spend=_number(info.get("spend"), 0.0) or 0.0,
+            max_budget=_optional_amount(info.get("max_budget"), "max_budget", where),
+            spend=_amount(info.get("spend"), "spend", where),
             budget_duration=info.get("budget_duration")
             if isinstance(info.get("budget_duration"), str)
             else None,
             budget_reset_at=parse_timestamp(info.get("budget_reset_at")),
-            rpm_limit=_optional_int(info.get("rpm_limit")),
-            tpm_limit=_optional_int(info.get("tpm_limit")),
+            rpm_limit=_optional_count(info.get("rpm_limit"), "rpm_limit", where),
+            tpm_limit=_optional_count(info.get("tpm_limit"), "tpm_limit", where),
         )
 
     def list_teams(self) -> list[TeamSummary]:
@@ -402,27 +538,30 @@ class LiteLLMClient:
                 raise LiteLLMProtocolError("LiteLLM's /key/list answer has no keys list.")
             return body
 
-        first = page(1)
-        total_pages = min(_int(first.get("total_pages")) or 1, self.max_pages)
-        bodies = [first, *self._parallel(page, range(2, total_pages + 1))]
-        keys: dict[str, KeyInfo] = {}
-        for body in bodies:
-            for k in body["keys"]:
-                if not isinstance(k, Mapping) or not isinstance(k.get("token"), str):
-                    continue
-                if k.get("team_id") not in (team_id, None):
-                    continue
-                alias = k.get("key_alias")
-                keys[k["token"]] = KeyInfo(
-                    token=k["token"],
-                    alias=alias if isinstance(alias, str) and alias else None,
-                    spend=_number(k.get("spend"), 0.0) or 0.0,
-                    max_budget=_number(k.get("max_budget")),
-                    budget_reset_at=parse_timestamp(k.get("budget_reset_at")),
-                    created_at=parse_timestamp(k.get("created_at")),
-                    blocked=bool(k.get("blocked")),
-                )
-        return list(keys.values())
+        def read() -> dict[str, KeyInfo]:
+            keys: dict[str, KeyInfo] = {}
+
+            def add(body: Mapping[str, Any]) -> None:
+                for k in body["keys"]:
+                    if not isinstance(k, Mapping) or not isinstance(k.get("token"), str):
+                        continue
+                    if k.get("team_id") != team_id:  # exact: a key outside any team is no team's
+                        continue
+                    alias = k.get("key_alias")
+                    keys[k["token"]] = KeyInfo(
+                        token=k["token"],
+                        alias=alias if isinstance(alias, str) and alias else None,
+                        spend=_amount(k.get("spend"), "spend", "/key/list"),
+                        max_budget=_optional_amount(k.get("max_budget"), "max_budget", "/key/list"),
+                        budget_reset_at=parse_timestamp(k.get("budget_reset_at")),
+                        created_at=parse_timestamp(k.get("created_at")),
+                        blocked=bool(k.get("blocked")),
+                    )
+
+            self._read_pages("/key/list", page, _key_list_page_info, add)
+            return keys
+
+        return list(self._consistent("/key/list", read).values())
 
     # -- usage --------------------------------------------------------------------------------
 
@@ -449,24 +588,14 @@ class LiteLLMClient:
                 raise LiteLLMProtocolError("LiteLLM's daily activity answer is not an object.")
             return body
 
-        builder = TeamUsageBuilder(team_id, month)
-        first = page(1)
-        add_daily_activity_page(builder, first)
-        total_pages = _int(_metadata(first).get("total_pages"))
-        if total_pages > self.max_pages:
-            raise LiteLLMProtocolError(
-                f"LiteLLM reports {total_pages} pages of daily activity for one team-month; "
-                f"refusing to show partial totals (limit {self.max_pages})."
+        def read() -> TeamUsage:
+            builder = TeamUsageBuilder(team_id, month)
+            self._read_pages(
+                "daily activity", page, _daily_page_info, lambda body: add_daily_activity_page(builder, body)
             )
-        last = first
-        for body in self._parallel(page, range(2, total_pages + 1)):
-            add_daily_activity_page(builder, body)
-            last = body
-        if _metadata(last).get("has_more") is True:
-            raise LiteLLMProtocolError(
-                "LiteLLM's daily activity pagination is inconsistent (more pages than announced)."
-            )
-        return builder.build(SOURCE_DAILY_ACTIVITY, fetched_at)
+            return builder.build(SOURCE_DAILY_ACTIVITY, fetched_at)
+
+        return self._consistent("daily activity", read)
 
     def team_usage_from_spend_logs(self, team_id: str, month: Month) -> TeamUsage:
         """Read every raw row of the month in time windows that each fit in one page."""
@@ -509,7 +638,7 @@ class LiteLLMClient:
                 raise LiteLLMProtocolError("LiteLLM's spend logs answer has no data list.")
             if len(rows) > size:
                 raise LiteLLMProtocolError("LiteLLM's spend logs sent more rows than the page size.")
-            return rows, _int(body.get("total"))
+            return rows, _count(body.get("total"), "total", "spend logs")
 
         def split(window: _Window, total: int) -> list[_Window]:
             if window.end - window.start <= 1:
@@ -528,7 +657,9 @@ class LiteLLMClient:
                 if total >= page_size:
                     return split(window, total)
             rows, total = fetch(window, page_size)
-            if len(rows) < page_size:
+            # A short page is the whole window, unless LiteLLM counts more rows in it than it sent
+            # (a proxy that caps page_size below ours): then read the window in smaller parts.
+            if len(rows) < page_size and total <= len(rows):
                 aggregator.add_rows(rows)
                 return []
             return split(window, max(total, len(rows)))
@@ -558,6 +689,34 @@ def _sql_time(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
+class _PagesChanged(Exception):
+    """The page count moved between two pages of one read."""
+
+
+@dataclass(frozen=True)
+class _PageInfo:
+    """What one page says about the pagination: its number, the page count, whether more follow."""
+
+    number: int | None
+    total_pages: int
+    has_more: bool | None
+
+
+def _daily_page_info(body: Mapping[str, Any]) -> _PageInfo:
     metadata = body.get("metadata")
-    return metadata if isinstance(metadata, Mapping) else {}
+    if not isinstance(metadata, Mapping):
+        raise LiteLLMProtocolError("LiteLLM's daily activity answer has no pagination metadata.")
+    has_more = metadata.get("has_more")
+    return _PageInfo(
+        _optional_count(metadata.get("page"), "metadata.page", "daily activity"),
+        _count(metadata.get("total_pages"), "metadata.total_pages", "daily activity"),
+        has_more if isinstance(has_more, bool) else None,
+    )
+
+
+def _key_list_page_info(body: Mapping[str, Any]) -> _PageInfo:
+    return _PageInfo(
+        _optional_count(body.get("current_page"), "current_page", "/key/list"),
+        _count(body.get("total_pages"), "total_pages", "/key/list"),
+        None,
+    )
