@@ -40,8 +40,11 @@ class UsageService:
             return TeamSnapshot(team.result(), tuple(keys.result()), usage.result())
 
     def report(self, scope: Scope, month: Month, *, now: datetime | None = None) -> UsageReport:
-        """One scope's report, read fresh."""
-        return build_report(scope, month, self.snapshot(scope.team_id, month), now=now)
+        """One scope's report, read fresh, compared with the same days of the previous month."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            previous = pool.submit(self.client.team_usage, scope.team_id, month.previous())
+            snapshot = self.snapshot(scope.team_id, month)
+            return build_report(scope, month, snapshot, now=now, previous=previous.result())
 
     def skipped_tenants(self) -> Sequence[SkippedTenant]:
         """What the tenant source left out of its last read, and why (platform admins' health list)."""
