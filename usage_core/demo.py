@@ -15,7 +15,7 @@ import bisect
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -90,7 +90,12 @@ class DemoTeam:
 
     def token(self, key: DemoKey) -> str:
         """The key's sha256 'hash', as LiteLLM stores it."""
-        return hashlib.sha256(f"demo:{self.team_id}:{key.alias}".encode()).hexdigest()
+        return _token(self.team_id, key.alias)
+
+
+@lru_cache(maxsize=1 << 14)
+def _token(team_id: str, alias: str | None) -> str:
+    return hashlib.sha256(f"demo:{team_id}:{alias}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -331,12 +336,16 @@ def _cells(team: DemoTeam, day: date, first_day: date, today: date) -> tuple[Cel
 
 
 def _metrics(cells: Sequence[Cell]) -> dict[str, Any]:
-    requests = sum(c.requests for c in cells)
-    failed = sum(c.failed for c in cells)
-    inp = sum(c.input_tokens for c in cells)
-    out = sum(c.output_tokens for c in cells)
+    requests = failed = inp = out = 0
+    spend = 0.0
+    for c in cells:  # one pass, in order: the same float sum as sum(c.spend for c in cells)
+        requests += c.requests
+        failed += c.failed
+        inp += c.input_tokens
+        out += c.output_tokens
+        spend += c.spend
     return {
-        "spend": sum(c.spend for c in cells),
+        "spend": spend,
         "prompt_tokens": inp,
         "completion_tokens": out,
         "cache_read_input_tokens": 0,
@@ -345,6 +354,97 @@ def _metrics(cells: Sequence[Cell]) -> dict[str, Any]:
         "successful_requests": requests - failed,
         "failed_requests": failed,
         "api_requests": requests,
+    }
+
+
+@dataclass(frozen=True)
+class _TeamDay:
+    """One team-day's counters, in the response shape: totals, per key, per model, per model and key."""
+
+    metrics: dict[str, Any]
+    keys: dict[str, tuple[DemoKey, dict[str, Any]]]
+    models: dict[str, dict[str, Any]]
+    model_keys: dict[str, dict[str, dict[str, Any]]]
+
+
+def _summarise(team: DemoTeam, cells: Sequence[Cell]) -> _TeamDay:
+    by_key: dict[str, list[Cell]] = {}
+    by_model: dict[str, list[Cell]] = {}
+    by_model_key: dict[str, dict[str, list[Cell]]] = {}
+    for cell in cells:
+        token = team.token(team.keys[cell.key_index])
+        model = team.models[cell.model_index].name
+        by_key.setdefault(token, []).append(cell)
+        by_model.setdefault(model, []).append(cell)
+        by_model_key.setdefault(model, {}).setdefault(token, []).append(cell)
+    return _TeamDay(
+        metrics=_metrics(cells),
+        keys={t: (team.keys[c[0].key_index], _metrics(c)) for t, c in by_key.items()},
+        models={m: _metrics(c) for m, c in by_model.items()},
+        model_keys={m: {t: _metrics(c) for t, c in keys.items()} for m, keys in by_model_key.items()},
+    )
+
+
+def _sum_metrics(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total = _metrics(())
+    for item in items:
+        _add_into(total, item)
+    return total
+
+
+def _add_into(total: dict[str, Any], item: dict[str, Any]) -> None:
+    for name, value in item.items():
+        total[name] += value
+
+
+def _aggregated_day(day: date, items: list[tuple[DemoTeam, _TeamDay]], top: set[str]) -> dict[str, Any]:
+    """One day of the aggregated endpoint: merged totals, per-team entities, top keys only."""
+
+    def key_entry(team: DemoTeam, key: DemoKey, metrics: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "metrics": metrics,
+            "metadata": {"key_alias": key.alias, "team_id": team.team_id, "key_exists": True},
+        }
+
+    models: dict[str, dict[str, Any]] = {}
+    for team, summary in items:
+        for model, metrics in summary.models.items():
+            entry = models.setdefault(
+                model, {"metrics": _metrics(()), "metadata": {}, "api_key_breakdown": {}}
+            )
+            _add_into(entry["metrics"], metrics)
+            for token, key_metrics in summary.model_keys[model].items():
+                if token in top:
+                    key = summary.keys[token][0]
+                    entry["api_key_breakdown"][token] = key_entry(team, key, key_metrics)
+    return {
+        "date": day.isoformat(),
+        "metrics": _sum_metrics(s.metrics for _, s in items),
+        "breakdown": {
+            "mcp_servers": {},
+            "models": models,
+            "model_groups": {},
+            "providers": {},
+            "endpoints": {},
+            "api_keys": {
+                token: key_entry(team, key, metrics)
+                for team, summary in items
+                for token, (key, metrics) in summary.keys.items()
+                if token in top
+            },
+            "entities": {
+                team.team_id: {
+                    "metrics": summary.metrics,
+                    "metadata": {"team_alias": team.alias},
+                    "api_key_breakdown": {
+                        token: key_entry(team, key, metrics)
+                        for token, (key, metrics) in summary.keys.items()
+                        if token in top
+                    },
+                }
+                for team, summary in items
+            },
+        },
     }
 
 
@@ -383,6 +483,9 @@ class DemoLiteLLM:
     aggregated_activity: bool = True  # False: no /team/daily/activity/aggregated (older proxies)
     on_request: Callable[[httpx.Request], None] | None = None
     _rows: dict[tuple[object, ...], list[tuple[date, DemoTeam, Cell]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _team_days: dict[tuple[str, date], _TeamDay | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -574,17 +677,28 @@ class DemoLiteLLM:
         limit = int(query.get("api_key_limit", "100") or 100)
         if not 1 <= limit <= 1000:
             return _error(422, "api_key_limit must be between 1 and 1000")
-        rows = self._activity_rows(query, start, end)
+        wanted = {t for t in query.get("team_ids", "").split(",") if t}
+        teams = [t for t in self.teams if not wanted or t.team_id in wanted]
+        api_key, model_filter = query.get("api_key"), query.get("model")
+        days: list[tuple[date, list[tuple[DemoTeam, _TeamDay]]]] = []
         key_spend: dict[str, float] = {}
         entity_keys: dict[str, set[str]] = {}
-        by_day: dict[date, list[tuple[DemoTeam, Cell]]] = {}
-        for day, team, cell in rows:
-            token = team.token(team.keys[cell.key_index])
-            key_spend[token] = key_spend.get(token, 0.0) + cell.spend
-            entity_keys.setdefault(team.team_id, set()).add(token)
-            by_day.setdefault(day, []).append((team, cell))
+        day = min(end, self.data.today)
+        while day >= start:
+            items = []
+            for team in teams:
+                summary = self._team_day(team, day, api_key, model_filter)
+                if summary is None:
+                    continue
+                items.append((team, summary))
+                for token, (_, metrics) in summary.keys.items():
+                    key_spend[token] = key_spend.get(token, 0.0) + metrics["spend"]
+                    entity_keys.setdefault(team.team_id, set()).add(token)
+            if items:
+                days.append((day, items))
+            day -= timedelta(days=1)
         top = set(sorted(key_spend, key=lambda t: (-key_spend[t], t))[:limit])
-        metadata = _totals_metadata(_metrics([cell for _, _, cell in rows]))
+        metadata = _totals_metadata(_sum_metrics(s.metrics for _, items in days for _, s in items))
         metadata.update(
             page=1,
             total_pages=1,
@@ -594,16 +708,29 @@ class DemoLiteLLM:
             entity_total_api_keys={team: len(keys) for team, keys in entity_keys.items()},
         )
         return _json(
-            {
-                "results": [self._daily_result(day, items, top) for day, items in by_day.items()],
-                "metadata": metadata,
-            }
+            {"results": [_aggregated_day(day, items, top) for day, items in days], "metadata": metadata}
         )
 
-    def _daily_result(
-        self, day: date, items: list[tuple[DemoTeam, Cell]], keys: set[str] | None = None
-    ) -> dict[str, Any]:
-        """One day's result; `keys` limits the per-key breakdowns (the aggregated endpoint's top keys)."""
+    def _team_day(
+        self, team: DemoTeam, day: date, api_key: str | None, model_filter: str | None
+    ) -> _TeamDay | None:
+        """One team-day's counters (None without requests); unfiltered ones are kept for reuse."""
+        cache_key = (team.team_id, day)
+        if not api_key and not model_filter and cache_key in self._team_days:
+            return self._team_days[cache_key]
+        cells = [
+            c
+            for c in self.data.cells(team, day)
+            if (not api_key or team.token(team.keys[c.key_index]) == api_key)
+            and (not model_filter or team.models[c.model_index].name == model_filter)
+        ]
+        summary = _summarise(team, cells) if cells else None
+        if not api_key and not model_filter:
+            self._team_days[cache_key] = summary
+        return summary
+
+    def _daily_result(self, day: date, items: list[tuple[DemoTeam, Cell]]) -> dict[str, Any]:
+        """One day's result of the paginated endpoint, from this page's rows of that day."""
         Group = tuple[DemoTeam, DemoKey, list[Cell]]
         by_key: dict[str, Group] = {}
         by_model: dict[str, dict[str, Group]] = {}
@@ -614,9 +741,6 @@ class DemoLiteLLM:
             model = team.models[cell.model_index].name
             entity = by_team.setdefault(team.team_id, (team, [], {}))
             entity[1].append(cell)
-            if keys is not None and token not in keys:
-                by_model.setdefault(model, {})
-                continue
             by_key.setdefault(token, (team, key, []))[2].append(cell)
             by_model.setdefault(model, {}).setdefault(token, (team, key, []))[2].append(cell)
             entity[2].setdefault(token, (team, key, []))[2].append(cell)
