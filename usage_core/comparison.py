@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from usage_core.months import Month
 from usage_core.usage import ZERO, Metrics
@@ -19,6 +20,13 @@ def compared_days(month: Month, now: datetime) -> int:
     if now.astimezone(UTC) >= month.end:
         return previous_length
     return min(len(month.days(now)), previous_length)
+
+
+@lru_cache(maxsize=256)  # an overview asks this for every team
+def compared_dates(month: Month, now: datetime) -> tuple[date, ...]:
+    """The previous month's days 1..N, N = compared_days(month, now)."""
+    previous = month.previous()
+    return tuple(date(previous.year, previous.month, d) for d in range(1, compared_days(month, now) + 1))
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,9 @@ class PreviousPeriod:
 
 def previous_period(month: Month, previous_daily: Mapping[date, Metrics], now: datetime) -> PreviousPeriod:
     """The previous month's days 1..N, N = compared_days(month, now)."""
-    previous = month.previous()
-    days = compared_days(month, now)
-    totals = Metrics.total(
-        m
-        for d, m in sorted(previous_daily.items())
-        if d.year == previous.year and d.month == previous.month and d.day <= days
-    )
-    return PreviousPeriod(previous, days, totals, previous_daily)
+    dates = compared_dates(month, now)
+    totals = Metrics.total(previous_daily.get(d, ZERO) for d in dates)
+    return PreviousPeriod(month.previous(), len(dates), totals, previous_daily)
 
 
 def aligned_days(month: Month, previous: Month) -> list[tuple[date, date]]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol
 
 from usage_core.months import Month
@@ -110,12 +111,19 @@ def month_is_over(month: Month, now: datetime) -> bool:
     return now.astimezone(UTC) >= month.end
 
 
-def complete_days(month: Month, now: datetime) -> list[date]:
+@lru_cache(maxsize=256)  # an overview asks the same calendar questions for every team
+def shown_days(month: Month, now: datetime) -> tuple[date, ...]:
+    """The days a month's figures cover: all of a past month, the current one up to today."""
+    return tuple(month.days(month.end) if month_is_over(month, now) else month.days(now))
+
+
+@lru_cache(maxsize=256)
+def complete_days(month: Month, now: datetime) -> tuple[date, ...]:
     """The month's days that ended before `now` (UTC), oldest first."""
     if month_is_over(month, now):
-        return month.days(month.end)
+        return shown_days(month, now)
     today = now.astimezone(UTC).date()
-    return [d for d in month.days(now) if d < today]
+    return tuple(d for d in shown_days(month, now) if d < today)
 
 
 def pace(daily: Mapping[date, float], month: Month, now: datetime) -> Pace:
@@ -129,8 +137,7 @@ def pace(daily: Mapping[date, float], month: Month, now: datetime) -> Pace:
 
 def spent_so_far(daily: Mapping[date, float], month: Month, now: datetime) -> float:
     """The month's spend up to and including today."""
-    shown = month.days(now) if not month_is_over(month, now) else month.days(month.end)
-    return sum(daily.get(d, 0.0) for d in shown)
+    return sum(daily.get(d, 0.0) for d in shown_days(month, now))
 
 
 def projection(daily: Mapping[date, float], month: Month, now: datetime) -> tuple[float | None, Pace]:
@@ -143,7 +150,7 @@ def projection(daily: Mapping[date, float], month: Month, now: datetime) -> tupl
         return None, current
     done = complete_days(month, now)
     spent_done = sum(daily.get(d, 0.0) for d in done)
-    days_left = len(month.days(month.end)) - len(done)
+    days_left = month.last_day.day - len(done)
     return max(actual, spent_done + current.per_day * days_left), current
 
 
@@ -165,9 +172,8 @@ def reached_on(
     `spend` minus everything after d. The crossing is the first day that ends at or above the
     budget while the day before ended below it. A crossing before the month (or no spend) gives None.
     """
-    days = month.days(now) if not month_is_over(month, now) else month.days(month.end)
     at_end_of_day = spend  # the spend at the end of today (so far)
-    for day in reversed(days):
+    for day in reversed(shown_days(month, now)):
         before = at_end_of_day - daily.get(day, 0.0)
         if at_end_of_day >= max_budget > before:
             return day

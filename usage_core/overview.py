@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from usage_core.access import Decision, tenant_scope, visible_tenants
-from usage_core.comparison import KpiDeltas, compared_days, kpi_deltas
-from usage_core.forecast import BudgetOutlook, Outlook, budget_outlook, month_is_over, projection
+from usage_core.comparison import KpiDeltas, compared_dates, compared_days, kpi_deltas
+from usage_core.forecast import BudgetOutlook, Outlook, budget_outlook, projection, shown_days
 from usage_core.identity import Role, User
 from usage_core.litellm import TeamInfo, TeamListing
 from usage_core.months import Month
@@ -32,21 +32,28 @@ ORG_OVERVIEW_DENIED = (
 )
 
 
-def shown_days(month: Month, now: datetime) -> list[date]:
-    """The days a month's figures cover: all of a past month, the current one up to today."""
-    return month.days(month.end) if month_is_over(month, now) else month.days(now)
-
-
 def total_of(daily: Mapping[date, Metrics], days: Iterable[date]) -> Metrics:
     """The sum over `days` (missing days count as zero), in day order like a report's totals."""
-    return Metrics.total(daily.get(d, ZERO) for d in days)
+    # Metrics.total's result, without a new Metrics per addition: an overview sums thousands of days.
+    inp = out = tokens = requests = ok = failed = 0
+    spend = 0.0
+    for day in days:
+        m = daily.get(day)
+        if m is None:
+            continue
+        inp += m.input_tokens
+        out += m.output_tokens
+        tokens += m.total_tokens
+        requests += m.requests
+        ok += m.successful_requests
+        failed += m.failed_requests
+        spend += m.spend
+    return Metrics(inp, out, tokens, requests, ok, failed, spend)
 
 
 def previous_totals(previous_daily: Mapping[date, Metrics], month: Month, now: datetime) -> Metrics:
     """Days 1..N of the previous month (N as in comparison.compared_days)."""
-    previous = month.previous()
-    n = compared_days(month, now)
-    return total_of(previous_daily, [date(previous.year, previous.month, d) for d in range(1, n + 1)])
+    return total_of(previous_daily, compared_dates(month, now))
 
 
 def budget_used(budget: Budget) -> float | None:

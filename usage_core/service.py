@@ -13,6 +13,7 @@ from usage_core.comparison import compared_days
 from usage_core.config import Settings
 from usage_core.demo import DEMO_BASE_URL, DEMO_MASTER_KEY, DEMO_TENANTS, DemoLiteLLM
 from usage_core.errors import ConfigError, InputError
+from usage_core.forecast import shown_days
 from usage_core.identity import User
 from usage_core.litellm import LiteLLMClient, TeamListing, TeamSummary
 from usage_core.months import Month, utc_now
@@ -25,7 +26,6 @@ from usage_core.overview import (
     org_overview,
     org_overview_teams,
     platform_overview,
-    shown_days,
 )
 from usage_core.reports import TeamSnapshot, UsageReport, build_report
 from usage_core.tenant_file import FileTenantSource
