@@ -285,18 +285,17 @@ def key_info_from(k: Mapping[str, Any]) -> KeyInfo:
     )
 
 
-def add_teams_activity_page(
-    builders: Mapping[str, TeamUsageBuilder], body: Mapping[str, Any], *, aliases: bool, last_day: date
-) -> None:
-    """Fold one multi-team daily-activity page into one builder per team, by `breakdown.entities`.
+def team_day_entries(
+    body: Mapping[str, Any], month: Month, last_day: date
+) -> Iterator[tuple[str, date, Mapping[str, Any]]]:
+    """Each (team id, day, entry) of one multi-team daily-activity answer, by `breakdown.entities`.
 
-    Each day's `entities` holds one entry per team (its metrics, and its keys' in
-    `api_key_breakdown`); days after `last_day` or outside the builders' month are skipped.
+    Each day's `entities` holds one entry per team: its metrics, and its keys' in
+    `api_key_breakdown`. Days outside the month or after `last_day` are skipped.
     """
     results = body.get("results")
     if not isinstance(results, list):
         raise LiteLLMProtocolError("LiteLLM's daily activity answer has no results list.")
-    month = next(iter(builders.values())).month
     for result in results:
         if not isinstance(result, Mapping):
             raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a malformed day.")
@@ -315,15 +314,25 @@ def add_teams_activity_page(
                 "LiteLLM's daily activity answer has no per-team breakdown (entities) for several teams."
             )
         for team_id, entry in entities.items():
-            builder = builders.get(str(team_id))
-            if builder is None or not isinstance(entry, Mapping):
-                continue  # "Unassigned" rows, or a team we did not ask for
-            builder.add_team_day(day, metrics_from_daily(entry.get("metrics")))
-            per_key = entry.get("api_key_breakdown")
-            for key_entry in (per_key if aliases and isinstance(per_key, Mapping) else {}).values():
-                alias = _alias_of(key_entry)
-                if alias is not None:
-                    builder.add_alias_day(alias, day, metrics_from_daily(key_entry.get("metrics")))
+            if isinstance(entry, Mapping):
+                yield str(team_id), day, entry
+
+
+def add_teams_activity_page(
+    builders: Mapping[str, TeamUsageBuilder], body: Mapping[str, Any], *, aliases: bool, last_day: date
+) -> None:
+    """Fold one multi-team daily-activity page into one builder per team (all of one month)."""
+    month = next(iter(builders.values())).month
+    for team_id, day, entry in team_day_entries(body, month, last_day):
+        builder = builders.get(team_id)
+        if builder is None:
+            continue  # "Unassigned" rows, or a team we did not ask for
+        builder.add_team_day(day, metrics_from_daily(entry.get("metrics")))
+        per_key = entry.get("api_key_breakdown")
+        for key_entry in (per_key if aliases and isinstance(per_key, Mapping) else {}).values():
+            alias = _alias_of(key_entry)
+            if alias is not None:
+                builder.add_alias_day(alias, day, metrics_from_daily(key_entry.get("metrics")))
 
 
 def _batches(items: Sequence[str], size: int) -> list[list[str]]:
@@ -588,10 +597,10 @@ class LiteLLMClient:
         """
         last = min(last_day or month.last_day, month.last_day)
         try:
-            usages = self._teams_from_aggregated(team_ids, month, last)
+            return self._teams_from_aggregated(team_ids, month, last)
         except LiteLLMNotFound:
             usages = self.teams_usage(team_ids, month, last_day=last, aliases=False)
-        return {team_id: dict(usage.team.daily) for team_id, usage in usages.items()}
+        return {t: {d: m for d, m in u.team.daily.items() if d <= last} for t, u in usages.items()}
 
     def teams_usage(
         self,
@@ -662,12 +671,10 @@ class LiteLLMClient:
 
     def _teams_from_aggregated(
         self, team_ids: Sequence[str], month: Month, last: date
-    ) -> dict[str, TeamUsage]:
-        fetched_at = utc_now()
-        ids = list(dict.fromkeys(team_ids))
-        builders = {team_id: TeamUsageBuilder(team_id, month) for team_id in ids}
+    ) -> dict[str, dict[date, Metrics]]:
+        totals: dict[str, dict[date, Metrics]] = {team_id: {} for team_id in team_ids}
 
-        def fetch(batch: list[str]) -> None:
+        def fetch(batch: list[str]) -> Mapping[str, Any]:
             body = self.get_json(
                 "/team/daily/activity/aggregated",
                 {
@@ -679,13 +686,15 @@ class LiteLLMClient:
             )
             if not isinstance(body, Mapping):
                 raise LiteLLMProtocolError("LiteLLM's aggregated daily activity answer is not an object.")
-            add_teams_activity_page({t: builders[t] for t in batch}, body, aliases=False, last_day=last)
+            return body
 
-        for _ in self._parallel(fetch, _batches(ids, TEAM_BATCH_SIZE)):
-            pass
-        return {
-            team_id: builder.build(SOURCE_DAILY_ACTIVITY, fetched_at) for team_id, builder in builders.items()
-        }
+        for body in self._parallel(fetch, _batches(list(totals), TEAM_BATCH_SIZE)):
+            for team_id, day, entry in team_day_entries(body, month, last):
+                days = totals.get(team_id)
+                if days is not None:  # one entry per team and day; merged anyway, as pages are
+                    metrics = metrics_from_daily(entry.get("metrics"))
+                    days[day] = days[day] + metrics if day in days else metrics
+        return {team_id: dict(sorted(days.items())) for team_id, days in totals.items()}
 
     # -- usage --------------------------------------------------------------------------------
 
