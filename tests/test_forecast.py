@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -459,3 +460,8 @@ def test_every_day_of_a_month_has_a_pace_after_the_first() -> None:
     for day in range(1, 32):
         now = dec(day) - timedelta(hours=11)
         assert (pace(STEADY, DEC, now).per_day is None) == (day == 1)
+
+
+def test_the_readme_states_the_method_verbatim() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert FORECAST_METHOD in readme
