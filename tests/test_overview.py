@@ -13,13 +13,22 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from usage_core.access import Scope, tenant_scope
 from usage_core.demo import DEMO_MASTER_KEY, DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM, platform_teams
 from usage_core.errors import LiteLLMProtocolError
 from usage_core.forecast import Outlook
 from usage_core.identity import Role, User, user_from_claims
-from usage_core.litellm import LiteLLMClient, TeamInfo, TeamListing, add_teams_activity_page
+from usage_core.litellm import (
+    LiteLLMClient,
+    TeamInfo,
+    TeamListing,
+    add_teams_activity_page,
+    entity_metrics,
+    metrics_from_daily,
+)
 from usage_core.months import Month
 from usage_core.overview import (
     ORG_OVERVIEW_DENIED,
@@ -185,6 +194,38 @@ def test_the_real_sample_folds_like_the_single_team_path() -> None:
     assert same(
         Metrics.total(usage.slice_for("acme-prod").daily.values()), Metrics(94, 54, 148, 5, 4, 1, 0.000173)
     )
+
+
+FIELD_VALUES = st.one_of(
+    st.integers(-(2**40), 2**40), st.floats(allow_nan=False), st.booleans(), st.none(), st.text(max_size=3)
+)
+METRIC_NAMES = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "api_requests",
+    "successful_requests",
+    "failed_requests",
+    "spend",
+)
+
+
+@settings(deadline=None)  # no timing here: the machine's load must not decide a pure property
+@given(
+    st.dictionaries(st.sampled_from(METRIC_NAMES), FIELD_VALUES)
+    | st.fixed_dictionaries(  # well formed: the fast path itself
+        {name: st.integers(0, 10**9) for name in METRIC_NAMES[:-1]} | {"spend": st.floats(allow_nan=False)}
+    )
+    | st.none()
+    | st.integers()
+)
+def test_the_fast_metrics_parser_answers_like_the_strict_one(raw: Any) -> None:
+    assert entity_metrics(raw) == metrics_from_daily(raw)
+
+
+def test_the_fast_metrics_parser_on_a_real_entity() -> None:
+    raw = {name: 3 for name in METRIC_NAMES} | {"spend": -0.0, "flat_cost": 0.0}
+    assert entity_metrics(raw) == metrics_from_daily(raw) == Metrics(3, 3, 3, 3, 3, 3, 0.0)
 
 
 def test_several_teams_without_a_per_team_breakdown_are_refused() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -285,6 +285,27 @@ def key_info_from(k: Mapping[str, Any]) -> KeyInfo:
     )
 
 
+_METRIC_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "api_requests",
+    "successful_requests",
+    "failed_requests",
+)
+
+
+def entity_metrics(raw: object) -> Metrics:
+    """metrics_from_daily's result, faster for the well-formed objects an overview reads by thousands."""
+    if type(raw) is dict:
+        counts = [raw.get(name) for name in _METRIC_FIELDS]
+        spend = raw.get("spend")
+        if all(type(c) is int for c in counts) and type(spend) in (float, int):
+            inp, out, total, requests, ok, failed = cast(list[int], counts)
+            return Metrics(inp, out, total, requests, ok, failed, float(cast(float, spend)) or 0.0)
+    return metrics_from_daily(raw)  # anything unusual: the strict, forgiving parser
+
+
 def team_day_entries(
     body: Mapping[str, Any], month: Month, last_day: date
 ) -> Iterator[tuple[str, date, Mapping[str, Any]]]:
@@ -314,7 +335,7 @@ def team_day_entries(
                 "LiteLLM's daily activity answer has no per-team breakdown (entities) for several teams."
             )
         for team_id, entry in entities.items():
-            if isinstance(entry, Mapping):
+            if type(entry) is dict or isinstance(entry, Mapping):  # JSON gives dicts: skip the ABC check
                 yield str(team_id), day, entry
 
 
@@ -692,7 +713,7 @@ class LiteLLMClient:
             for team_id, day, entry in team_day_entries(body, month, last):
                 days = totals.get(team_id)
                 if days is not None:  # one entry per team and day; merged anyway, as pages are
-                    metrics = metrics_from_daily(entry.get("metrics"))
+                    metrics = entity_metrics(entry.get("metrics"))
                     days[day] = days[day] + metrics if day in days else metrics
         return {team_id: dict(sorted(days.items())) for team_id, days in totals.items()}
 
