@@ -249,11 +249,13 @@ def build_report(
     *,
     now: datetime | None = None,
     previous: TeamUsage | None = None,
+    company_name: str | None = None,
 ) -> UsageReport:
     """Cut one scope's report out of a team snapshot: zero days included, totals = sum of days.
 
     `previous` is the team's usage of the previous month: with it, the report compares its KPIs
-    with the same elapsed days of that month.
+    with the same elapsed days of that month. `company_name` names the company budget's holder in
+    the forecast's sentence ("the company" without one: customers never see LiteLLM team names).
     """
     usage = snapshot.usage
     if usage.team_id != scope.team_id or usage.month != month or snapshot.team.team_id != scope.team_id:
@@ -278,7 +280,7 @@ def build_report(
         scope_daily=daily_spend(usage_slice),
         company=budget,
         company_daily=daily_spend(usage.team),
-        company_name=team.alias,
+        company_name=company_name,
         key=key_budget,
         key_daily=daily_spend(usage_slice),
     )
