@@ -170,6 +170,8 @@ def test_json_shape() -> None:
         "key_budget",
         "rate_limits",
         "as_of",
+        "previous",
+        "forecast",
     }
     assert set(doc["budget"]) == {"max_budget", "spend", "remaining", "reset_at"}
     assert doc["rate_limits"] == {"rpm": 100, "tpm": 5000}
@@ -199,3 +201,23 @@ def test_service_report_from_the_emulator() -> None:
     assert report.budget.over  # the demo's over-budget org
     assert report.totals.requests > 0 and len(report.daily) == 27
     assert service.key_aliases("team-globex-19c2") == ["globex-data", "globex-web"]
+
+
+def test_the_forecast_speaks_of_the_company_and_the_tenants_key() -> None:
+    # Nov 27 15:30: pace window Nov 20-26, in which neither the team nor the alias spent anything
+    keys = (key("acme", 5.0, 1, spend=1.0),)
+    report = build_report(Scope("t1", "acme", "Acme"), NOV, snapshot(keys=keys), now=NOW)
+    assert (
+        report.forecast.sentence
+        == "At this pace the company stays within its $10 budget until it resets on 1 Dec."
+    )
+    assert report.forecast.key is not None
+    assert report.forecast.key.sentence == "At this pace Acme stays within its $5 budget."
+    named = build_report(
+        Scope("t1", "acme", "Acme"), NOV, snapshot(keys=keys), now=NOW, company_name="Acme Inc"
+    )
+    assert named.forecast.sentence.startswith("At this pace Acme Inc stays within")
+    # the alias spent 6.2e-05 on Nov 3 and nothing since: month-end = what it spent so far
+    assert report.forecast.projected_spend == 6.2e-05
+    assert report.to_json()["forecast"]["budget_outlook"] == "on_track"
+    assert report.previous is None and report.to_json()["previous"] is None
