@@ -159,7 +159,7 @@ def live(
             provider_url=provider.url,
             member=member,
             tenant=base,
-            display_name=f"Image check {base}",
+            display_name=items[0]["spec"]["displayName"],
             month=f"{datetime.now(UTC):%Y-%m}",
             proxy=real_proxy,
             tenants_file=tenants_file,

@@ -140,19 +140,26 @@ class Container:
         return Path(buildah("mount", self.name).stdout.strip())
 
     def run(
-        self, argv: Sequence[str], *, options: Sequence[str] = (), timeout: float = 120.0
+        self,
+        argv: Sequence[str],
+        *,
+        options: Sequence[str] = (),
+        timeout: float = 120.0,
+        launcher: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[str]:
         """Run one command in the container to completion; never raises on its exit code.
 
         Its output goes to files on a mounted host folder (OUTPUT) and is read from there:
         buildah 1.28's `run` sometimes drops the output of a command that exits quickly.
+        `launcher` goes before `buildah` (e.g. `nice -n -20`).
         """
         with tempfile.TemporaryDirectory(prefix="buildah-run-") as folder:
             os.chmod(folder, 0o777)  # the command may run as any user
             redirect = f'exec "$@" >{OUTPUT}/stdout 2>{OUTPUT}/stderr'
             mount = ["--volume", f"{folder}:{OUTPUT}:rw"]
+            inside = ["/bin/sh", "-c", redirect, "sh", *argv]
             done = subprocess.run(
-                ["buildah", "run", *options, *mount, self.name, "--", "/bin/sh", "-c", redirect, "sh", *argv],
+                [*launcher, "buildah", "run", *options, *mount, self.name, "--", *inside],
                 env={**os.environ, **BUILDAH_ENV},
                 capture_output=True,
                 text=True,
@@ -167,12 +174,12 @@ class Container:
         return subprocess.CompletedProcess(list(argv), done.returncode, stdout, stderr)
 
     def start(
-        self, argv: Sequence[str], *, options: Sequence[str] = (), log: Path
+        self, argv: Sequence[str], *, options: Sequence[str] = (), log: Path, launcher: Sequence[str] = ()
     ) -> subprocess.Popen[bytes]:
         """Start a command in the container in the background, output to `log`."""
         with log.open("wb") as out:
             return subprocess.Popen(
-                ["buildah", "run", *options, self.name, "--", *argv],
+                [*launcher, "buildah", "run", *options, self.name, "--", *argv],
                 env={**os.environ, **BUILDAH_ENV},
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -40,7 +40,8 @@ class Pod:
     def container(self) -> Mapping[str, Any]:
         """The one container."""
         (container,) = self.spec["containers"]
-        return container
+        found: Mapping[str, Any] = container
+        return found
 
     @property
     def run_as_user(self) -> int:
