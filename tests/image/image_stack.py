@@ -57,15 +57,18 @@ def start_app(
     log = workdir / f"{container.name}.log"
     try:
         process = container.start([*config.entrypoint, *config.cmd], options=options, log=log)
-        service = Service("container", process, log, f"http://{LOOPBACK}:{port}")
+    except BaseException:
+        container.remove()
+        raise
+    service = Service("container", process, log, f"http://{LOOPBACK}:{port}")
+    running = Running(container, service, options)
+    try:
         health, _ = pod.probes["startupProbe"]
         wait_until_ready(service, health, timeout=HEALTH_TIMEOUT_SECONDS)
     except BaseException:
-        if "process" in locals():
-            stop(process)
-        container.remove()
+        stop_app(running)
         raise
-    return Running(container, service, options)
+    return running
 
 
 def stop_app(running: Running) -> None:
