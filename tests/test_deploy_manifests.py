@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -308,18 +311,60 @@ def test_the_lock_is_closed_under_the_dependencies_of_what_it_pins():
             assert requirement.specifier.contains(pins[needed][1], prereleases=True)
 
 
-def test_the_dockerfile_runs_streamlit_as_non_root_from_the_lock(rendered):
-    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+def dockerfile_stages(path: Path) -> list[list[tuple[str, str]]]:
+    """The Dockerfile's stages, each a list of (INSTRUCTION, arguments), continuations joined."""
+    text = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
+    stages: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, arguments = line.partition(" ")
+        if keyword.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((keyword.upper(), arguments.strip()))
+    return stages
+
+
+def test_the_dockerfile_and_the_deployment_agree(rendered):
+    stages = dockerfile_stages(DEPLOY / "Dockerfile")
+    assert all(stage[0][1].split()[0] == "python:3.11-slim" for stage in stages)
+    image = stages[-1]
+    last = {keyword: arguments for keyword, arguments in image}
+    settings = [item for keyword, args in image if keyword == "ENV" for item in shlex.split(args)]
+    env = dict(item.split("=", 1) for item in settings)
     pod = one(rendered, "Deployment")["spec"]["template"]["spec"]
-    assert f"USER {pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}" in text
-    assert "FROM python:3.11-slim" in text
-    assert "-r /tmp/requirements.lock" in text
-    assert "USER 10001:10001" in text
-    last_user = text.rindex("\nUSER ")
-    assert text.rindex("\nRUN ") < last_user  # nothing runs as root after the switch
-    assert (
-        'CMD ["streamlit", "run", "app.py", "--server.port", "8501", "--server.address", "0.0.0.0", '
-        '"--server.headless", "true"]'
-    ) in text
+    (container,) = pod["containers"]
+
+    # The pod runs the image's own command, as the image's user, which is the pod's.
+    assert "command" not in container and "args" not in container
+    assert "ENTRYPOINT" not in last
+    assert json.loads(last["CMD"]) == ["streamlit", "run", "app.py"]
+    assert last["USER"] == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
+    keywords = [keyword for keyword, _ in image]
+    assert "RUN" not in keywords[keywords.index("USER") :]  # nothing runs as root after the switch
+    # Streamlit listens where the Deployment's port, the image's EXPOSE and every probe point.
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert int(env["STREAMLIT_SERVER_PORT"]) == ports["http"] == int(last["EXPOSE"])
+    assert env["STREAMLIT_SERVER_ADDRESS"] == "0.0.0.0"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/_stcore/health", "port": "http"}
+    # HOME is the same in both, and it is the writable emptyDir.
+    pod_env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["HOME"] == pod_env["HOME"] == "/tmp"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts[env["HOME"]]["name"]]
+    # Streamlit reads .streamlit/secrets.toml from its working directory: the Secret's file is there.
+    assert f"{last['WORKDIR']}/.streamlit/secrets.toml" in mounts
+    # The dependencies are the lock's.
+    assert any(k == "COPY" and "deploy/requirements.lock" in a for k, a in image)
+    assert any(k == "RUN" and "-r /tmp/build/requirements.lock" in a for k, a in image)
+
+
+def test_the_docker_ignore_file_keeps_secrets_out():
+    # A later line wins: the secret files are excluded after .streamlit/ is let in. (The image
+    # tier builds a context full of canaries with this file: tests/image/test_image_ignore_file.py.)
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
-    assert ignore.index(".streamlit/secrets.toml") > ignore.index("!.streamlit/")  # the secret stays out
+    assert ignore.index(".streamlit/secrets.toml") > ignore.index("!.streamlit/")
+    assert ignore.index(".streamlit/secrets.example.toml") > ignore.index("!.streamlit/")
