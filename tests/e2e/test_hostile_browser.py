@@ -100,7 +100,9 @@ _FINDINGS_JS = """(markers) => {
     found.push(`formula in ${where(el)}`);
   for (const el of document.querySelectorAll('[data-testid="stIconMaterial"]'))
     if (el.textContent.trim() === 'home') found.push(`material icon in ${where(el)}`);
-  if (document.body.innerText.includes('\\u{1F604}')) found.push('emoji shortcode');
+  // the app writes no emoji (its icons are Material Symbols, drawn from their names)
+  const emoji = document.body.innerText.match(/\\p{Extended_Pictographic}/gu);
+  if (emoji) found.push(`emoji ${emoji.join('')}`);
   return found;
 }"""
 
