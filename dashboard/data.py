@@ -77,14 +77,14 @@ _refresh_lock = threading.Lock()
 _last_drop: dict[tuple[str, str, str], datetime] = {}
 
 
-def refresh_snapshot(config: Settings, team_id: str, month: Month, *, now: datetime | None = None) -> bool:
+def refresh_snapshot(config: Settings, team_id: str, month: Month) -> bool:
     """Drop a cached team-month so the next read goes to LiteLLM, at most once per REFRESH_INTERVAL.
 
     Shared by every viewer of the process: when many press Refresh, the first press drops the entry
     and the others, within the interval, get that one re-read (Streamlit computes a key once while
     others wait for it). Returns whether this call dropped it.
     """
-    now = now or utc_now()
+    now = utc_now()
     key = (_fingerprint(config), team_id, str(month))
     with _refresh_lock:
         for old in [k for k, at in _last_drop.items() if now - at >= REFRESH_INTERVAL]:

@@ -43,8 +43,7 @@ _FORMATTER = string.Formatter()
 
 def _check_template(template: str) -> None:
     """Refuse a template that could misplace outside text: only bare `{}`, never inside a code span."""
-    for literal_text, field, spec, conversion in _FORMATTER.parse(template):
-        del literal_text
+    for _, field, spec, conversion in _FORMATTER.parse(template):
         if field is not None and (field or spec or conversion):
             raise ValueError(f"only bare {{}} placeholders are allowed: {template!r}")
     # Inside `code` Markdown shows backslashes as typed, so an escaped argument would read wrongly.

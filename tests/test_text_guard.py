@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import text
+
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_MODULE = ROOT / "dashboard" / "text.py"
 # Every page and dashboard module except the text module, the one place that calls Streamlit's elements.
@@ -137,3 +139,27 @@ def test_the_check_refuses(source: str) -> None:
 @pytest.mark.parametrize("source", GOOD)
 def test_the_check_lets_through(source: str) -> None:
     assert violations(source) == []
+
+
+@pytest.mark.parametrize(
+    ("template", "args", "problem"),
+    [
+        ("Tenant {0} was not found.", ("x",), "only bare"),
+        ("Tenant {name} was not found.", ("x",), "only bare"),
+        ("Tenant {!r} was not found.", ("x",), "only bare"),
+        ("Tenant `{}` was not found.", ("x",), "code span"),
+        ("Tenant {} was not found.", (), "placeholders"),
+        ("Tenant was not found.", ("x",), "placeholders"),
+    ],
+)
+def test_a_template_that_would_misplace_outside_text_is_refused(
+    template: str, args: tuple[str, ...], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        text.md(template, *args)
+
+
+def test_arguments_are_literal_and_the_template_is_ours() -> None:
+    assert text.md("**{}** of `org`", "[x](https://e.example)") == (
+        "**\\[x\\]\\(https\\:\u2060\\/\\/e\\.example\\)** of `org`"
+    )
