@@ -13,7 +13,7 @@ from dashboard.signin import Session
 from usage_core import charts, display
 from usage_core.access import Scope
 from usage_core.errors import TeamNotFound, UsageError
-from usage_core.months import Month
+from usage_core.months import Month, selectable_months
 from usage_core.reports import Budget, UsageReport, build_report
 from usage_core.tenants import Tenant
 
@@ -22,13 +22,12 @@ BADGE_STYLE = {
     display.BADGE_ADMIN: ("violet", ":material/shield_person:"),
     display.BADGE_DEMO: ("gray", ":material/science:"),
 }
-MONTHS_OFFERED = 13
 _REFRESHED_AT = "_refreshed_at"
 
 
-def month_options(selected: Month) -> list[Month]:
-    """This month and the twelve before it, plus an older month the URL asked for."""
-    options = Month.current().recent(MONTHS_OFFERED)
+def month_options(selected: Month, horizon: int) -> list[Month]:
+    """The months within the horizon, newest first (selection keeps the URL's month within it too)."""
+    options = selectable_months(horizon)
     return options if selected in options else [*options, selected]
 
 
@@ -191,13 +190,13 @@ def _refresh_pressed() -> bool:
     return True
 
 
-def sidebar_month(month: Month, on_change: Callable[[], None]) -> tuple[bool, DeltaGenerator]:
+def sidebar_month(month: Month, horizon: int, on_change: Callable[[], None]) -> tuple[bool, DeltaGenerator]:
     """Month picker, Refresh and the 'data as of' slot, in the sidebar; returns (refresh, slot)."""
     with st.sidebar:
         st.session_state["pick_month"] = month
         st.selectbox(
             "Month",
-            month_options(month),
+            month_options(month, horizon),
             format_func=lambda m: text.option("{}", m.label),
             key="pick_month",
             on_change=on_change,

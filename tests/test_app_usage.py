@@ -37,7 +37,7 @@ from dashboard import data
 from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
 from usage_core.config import Settings
 from usage_core.demo import DemoLiteLLM
-from usage_core.months import Month
+from usage_core.months import Month, selectable_months
 from usage_core.reports import build_report
 from usage_core.selection import ADMIN_ONLY_IGNORED
 from usage_core.service import build_service
@@ -137,10 +137,17 @@ def test_picking_a_tenant_and_a_month_updates_the_url() -> None:
     assert title(ran_cleanly(at)) == f"Acme Production - {LAST_MONTH.label}"
 
 
-def test_month_picker_offers_the_last_twelve_months_and_this_one() -> None:
+def test_month_picker_offers_the_months_of_the_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
     at = ran_cleanly(demo_app("member").run())
     options = list(at.sidebar.selectbox(key="pick_month").options)
-    assert options == [m.label for m in Month.current().recent(13)]
+    assert options == [m.label for m in selectable_months(Settings().months_horizon)]
+    clean_env(monkeypatch, MONTHS_HORIZON="3")
+    at = ran_cleanly(demo_app("member", month=str(Month.current().recent(4)[-1])).run())
+    assert list(at.sidebar.selectbox(key="pick_month").options) == [
+        m.label for m in Month.current().recent(3)
+    ]
+    assert title(at).endswith(f" - {Month.current().label}")  # a month past the horizon: the current one
+    assert at.query_params["month"] == str(Month.current()) and len(at.warning) == 1
 
 
 # -- URL tampering ---------------------------------------------------------------------------

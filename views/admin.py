@@ -89,7 +89,7 @@ except UsageError as problem:
     problems.audit_admin_failure(session, None, None, incident.reference)
     st.stop()
 
-selection = select(session.user, tenants, params)
+selection = select(session.user, tenants, params, horizon=session.settings.months_horizon)
 st.query_params.from_dict(selection.params)
 resolution, month, scope = selection.resolution, selection.month, selection.resolution.scope
 
@@ -131,7 +131,7 @@ with pickers:
             key="pick_admin_tenant",
             on_change=_on_tenant,
         )
-refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
+refresh, as_of_slot = report_layout.sidebar_month(month, session.settings.months_horizon, _on_month)
 
 for notice in selection.notices:  # they quote the URL: shown whole as text
     text.warning("{}", notice, icon=":material/link_off:")

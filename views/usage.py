@@ -28,7 +28,7 @@ except UsageError as problem:  # the tenant source is down, or not configured at
     problems.failure(problem, session, where="tenant list", key="retry_tenants")
     st.stop()
 
-selection = select(session.user, tenants, st.query_params.to_dict())
+selection = select(session.user, tenants, st.query_params.to_dict(), horizon=session.settings.months_horizon)
 st.query_params.from_dict(selection.params)
 resolution, month = selection.resolution, selection.month
 options = {t.name: t for t in visible_tenants(session.user, tenants)}
@@ -45,7 +45,7 @@ if options:
     )
     with st.sidebar:
         report_layout.tenant_caption(resolution.tenant)
-refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
+refresh, as_of_slot = report_layout.sidebar_month(month, session.settings.months_horizon, _on_month)
 
 for notice in selection.notices:  # they quote the URL: shown whole as text
     text.warning("{}", notice, icon=":material/link_off:")
