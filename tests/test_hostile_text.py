@@ -32,6 +32,7 @@ from streamlit.testing.v1.element_tree import (
     DownloadButton,
     Expander,
     HeadingBase,
+    Html,
     Markdown,
     Metric,
     Selectbox,
@@ -80,6 +81,7 @@ class Shown:
     plain: list[tuple[str, str]] = field(default_factory=list)  # (element, plain text)
     cells: list[str] = field(default_factory=list)  # text cells of tables
     figures: list[str] = field(default_factory=list)  # plotly figure JSON
+    html: list[str] = field(default_factory=list)  # raw HTML (the return-to cookie script)
 
     def visible(self, element: str) -> list[str]:
         """How each string of one kind of element reads on screen."""
@@ -134,6 +136,8 @@ def shown(at: AppTest) -> Shown:
                 result.cells.extend(v for v in frame[column] if isinstance(v, str))
         elif isinstance(node, UnknownElement) and node.type == "plotly_chart":
             result.figures.append(node.proto.spec)
+        elif isinstance(node, Html):
+            result.html.append(node.proto.body)
         elif node.type not in _NO_TEXT:
             unknown.add(node.type)
 
@@ -157,6 +161,8 @@ def assert_inert(screen: Shown) -> None:
         assert not CONTROL.search(cell) and not cell.startswith(("=", "+", "-", "@")), cell[:200]
     for figure in screen.figures:
         assert not any(marker in figure for marker in ALL_MARKERS), "outside text reached a chart"
+    for body in screen.html:
+        assert not any(marker in body for marker in ALL_MARKERS), "outside text reached raw HTML"
 
 
 def visible_in(screen: Shown, element: str, marker: str) -> bool:
@@ -264,8 +270,7 @@ def test_a_member_sees_hostile_url_tenant_litellm_and_identity_text_as_text(host
     assert screen.visible("option").count(shorten(display, LABEL_CHARS)) == 1  # the tenant picker
     # the URL's tenant and month come back quoted in warnings, as text
     assert visible_in(screen, "alert", URL_TENANT)
-    if kind != "long":  # the core's notice quotes the whole parameter first, so the line ends early
-        assert visible_in(screen, "alert", TENANT_DISPLAY)  # "... Showing <display name> instead."
+    assert visible_in(screen, "alert", TENANT_DISPLAY)  # "... Showing <display name> instead."
     if URL_MONTH in payload(kind, URL_MONTH)[:20]:  # the month message quotes 20 characters
         assert visible_in(screen, "alert", URL_MONTH)
     assert visible_in(screen, "caption", TENANT_NAME) and visible_in(screen, "caption", TENANT_ORG)
