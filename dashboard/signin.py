@@ -187,11 +187,17 @@ def _sign_in(screen: Callable[[], None], path: str, paths: Sequence[str]) -> Non
     return_to.remember(path, paths, across_redirect=auth_section() is not None)
 
 
-def resume(pages: Mapping[str, StreamlitPage]) -> None:
-    """Right after sign-in, switch once to the view the signed-out link asked for."""
+def resume(pages: Mapping[str, StreamlitPage], current: StreamlitPage) -> None:
+    """Right after sign-in, switch once to the view the signed-out link asked for.
+
+    Only from the bare landing (the default page, no query), where the identity provider returns:
+    a link opened in a new tab or reload names its view itself and must not be replaced by a return
+    cookie the browser has not dropped yet.
+    """
     link = return_to.pending(list(pages))
-    if link is not None:
-        default = next(iter(pages.values()))
+    default = next(iter(pages.values()))
+    landing = current.url_path == default.url_path and not st.query_params.to_dict()
+    if link is not None and landing:
         st.switch_page(pages.get(link.page, default), query_params=link.query)
 
 
