@@ -14,7 +14,7 @@ if isinstance(session, signin.Session):
         pages["admin"] = st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:")
     page = st.navigation(list(pages.values()))
     signin.sidebar_identity(session)
-    signin.resume(pages)
+    signin.resume(pages, page)
 else:
     # Sign-in, fail-closed and configuration screens: every page's URL lands on them.
     page = st.navigation(signin.sign_in_pages(session, signin.PAGE_PATHS), position="hidden")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import streamlit as st
-from app_support import ADMIN_PAGE, MASTER_KEY, clean_env, demo_app, free_port, oidc_app, persona
+from app_support import ADMIN_PAGE, MASTER_KEY, clean_env, demo_app, free_port, oidc_app, persona, plain
 from streamlit.testing.v1 import AppTest
 
 from tests.kube_apiserver import KubeApiServer
@@ -217,7 +217,7 @@ def test_a_member_switching_tenants_and_months_never_meets_them(
     assert_names_nothing_of_others(at, str(bad_file))
     # A link to a skipped tenant answers like any tenant she cannot see.
     at = demo_app("member", tenant=SECRET_NAME).run()
-    assert [w.value for w in at.warning] == [
+    assert [plain(w.value) for w in at.warning] == [
         f"Tenant {SECRET_NAME!r} was not found. Showing Acme Development instead."
     ]
     at = demo_app("member", tenant=TWIN).run()
@@ -325,10 +325,9 @@ def test_platform_admins_get_what_the_cluster_skipped_and_why(cluster: KubeApiSe
     ]
 
 
-# -- the rest needs the dashboard's new error and Admin views (another branch) ------------------------------
+# -- the dashboard's error and Admin views -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="needs the UI change: the Admin page's tenant source health list")
 def test_the_admin_page_lists_what_the_source_skipped(
     monkeypatch: pytest.MonkeyPatch, bad_file: Path
 ) -> None:
@@ -349,9 +348,6 @@ def test_no_tenant_source_is_a_failure_of_the_source_not_a_crash(monkeypatch: py
     assert at.error and not list(at.metric)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the UI change: customers see incidents.public_message + reference"
-)
 def test_no_tenant_source_tells_a_customer_only_that_the_dashboard_is_misconfigured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -363,9 +359,6 @@ def test_no_tenant_source_tells_a_customer_only_that_the_dashboard_is_misconfigu
         assert word not in payload, word
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the UI change: customers see incidents.public_message + reference"
-)
 def test_an_unreadable_tenants_file_names_no_path_to_a_customer(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -130,15 +130,38 @@ def test_title_badges_and_file_names() -> None:
     admin = User("p", "p@x", "P", "platform", Role.PLATFORM_ADMIN)
     whole = Scope("team-1", None, "Acme (company-wide)", "acme-ml")
     team = Scope("team/1", "alias one", "x")
-    assert display.title("Acme Production", MONTH) == "Acme Production - October 2026"
     assert display.badges(SCOPE, member, demo=False) == []
     assert display.badges(whole, admin, demo=True) == ["company-wide", "viewing as admin", "demo data"]
     assert display.csv_file_name(SCOPE, MONTH) == "usage-acme-prod-2026-10.csv"
     assert display.csv_file_name(team, MONTH) == "usage-team_1-alias_one-2026-10.csv"  # no path tricks
-    assert display.heading(team, None, "Acme") == "Acme · alias one"
-    assert display.heading(Scope("t", None, "x"), None, None) == "Team t"
+    assert display.heading(team, None, "Acme") == ("Acme", "alias one")  # shortened one by one
+    assert display.heading(Scope("t", None, "x"), None, None) == ("Team t",)
+    assert display.heading(team, "Acme Production", "Acme") == ("Acme Production",)
+    banner = display.admin_banner(Scope("team-1", "k" * 10_000, "x"), MONTH, "T" * 10_000)
+    assert banner.startswith("Viewing as admin: key alias kkk") and "of TTT" in banner  # both names shown
+    assert "(team team-1)" in banner and len(banner) < 200
 
 
 def test_as_of_says_utc() -> None:
     assert display.as_of(datetime.now(UTC).replace(hour=14, minute=3)) == "Data as of 14:03 UTC"
     assert display.as_of(datetime(2020, 1, 2, 3, 4, tzinfo=UTC)) == "Data as of 03:04 UTC on Jan 2"
+
+
+def test_figures_hold_no_outside_text() -> None:
+    """Names from outside (scope label, key alias, team, model) never reach a figure, where plotly
+    would apply its HTML subset (<a>, <b>, <br>); a future one must go through plaintext.plotly_text."""
+    hostile = "<a href='https://evil.example'>hxOutside</a><b>x</b><br>"
+    days = {date(2026, 10, 3): Metrics(1200, 300, 1500, 4, 3, 1, 0.5)}
+    usage_slice = UsageSlice(daily=days, models={hostile: Metrics.total(days.values())})
+    usage = TeamUsage("team-1", MONTH, usage_slice, {hostile: usage_slice}, SOURCE_DAILY_ACTIVITY, NOW)
+    team = TeamInfo("team-1", hostile, 10.0, 8.0, "30d", None, None, None)
+    scope = Scope("team-1", hostile, hostile, hostile)
+    hostile_report = build_report(scope, MONTH, TeamSnapshot(team, (), usage), now=NOW)
+    figures = [
+        charts.daily_spend(hostile_report),
+        charts.daily_tokens(hostile_report),
+        charts.daily_requests(hostile_report),
+        charts.budget_gauge(hostile_report.budget),
+    ]
+    for figure in figures:
+        assert "evil.example" not in figure.to_json() and "hxOutside" not in figure.to_json()

@@ -17,11 +17,16 @@ _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
 # C0/C1 controls and the bidirectional overrides/isolates that can make text read backwards.
 _INVISIBLE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# Streamlit's Markdown also rewrites plain text after parsing (autolinked URLs, www. hosts and e-mails,
-# :emoji: shortcodes, :material/icon: names); an invisible word joiner breaks each of those patterns.
+# Streamlit's Markdown also rewrites plain text after parsing: GFM autolinks (scheme://, www. hosts,
+# e-mail addresses), emoji shortcodes (:smile:, :+1:), colour directives (:red[...]) and icons
+# (:material/home:). An invisible word joiner breaks each pattern where it could start, and nowhere
+# else, so that ordinary text such as "14:03" or "3.5" is copied as it reads.
 _JOINER = "\u2060"
-_TEXT_LEVEL_TRIGGERS = re.compile(r"[:@.]")
+_COLON_OPENING = re.compile(r":(?=[\w+-]*[:\[/])")  # :name: :name[ :material/ ://
+_WWW_DOT = re.compile(r"(?<=www)\.", re.IGNORECASE)
+_AT = re.compile("@")
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ELLIPSIS = "\u2026"
 
 
 def clean(text: str) -> str:
@@ -31,16 +36,23 @@ def clean(text: str) -> str:
     return _INVISIBLE_CONTROLS.sub("", text)
 
 
+def shorten(text: str, limit: int) -> str:
+    """One clean line of at most `limit` characters; a longer one is cut and ends with an ellipsis."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    line = " ".join(clean(text).split())
+    if len(line) <= limit:
+        return line
+    return line[: limit - 1].rstrip() + ELLIPSIS
+
+
 def markdown_literal(text: str) -> str:
     """Markdown that Streamlit renders as exactly `text`: no link, image, format, directive or icon."""
-    joined = _TEXT_LEVEL_TRIGGERS.sub(_joined, " ".join(clean(text).split()))
-    return _ASCII_PUNCTUATION.sub(r"\\\1", joined)
-
-
-def _joined(match: re.Match[str]) -> str:
-    # A '.' gets the joiner on both sides so neither "www." nor "host.example" survives as a pattern.
-    trigger = match.group()
-    return f"{_JOINER}.{_JOINER}" if trigger == "." else f"{trigger}{_JOINER}"
+    line = " ".join(clean(text).split())
+    line = _COLON_OPENING.sub(":" + _JOINER, line)
+    line = _WWW_DOT.sub(_JOINER + ".", line)
+    line = _AT.sub("@" + _JOINER, line)
+    return _ASCII_PUNCTUATION.sub(r"\\\1", line)
 
 
 def plotly_text(text: str) -> str:
