@@ -17,8 +17,9 @@ from app_support import (
     demo_app,
     download_matches,
     oidc_app,
-    page_text,
     persona,
+    plain,
+    visible_text,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -81,16 +82,16 @@ def test_only_platform_admins_have_the_admin_page(who: str, admin: bool) -> None
 def test_admin_page_defaults_to_the_first_team_company_wide() -> None:
     at = admin_page(demo_app("admin"))
     assert at.query_params == {"team": "team-acme-7f3a", "month": str(Month.current())}
-    assert at.title[0].value == f"Acme Corp - {Month.current().label}"
-    text = page_text(at)
+    assert plain(at.title[0].value) == f"Acme Corp - {Month.current().label}"
+    text = visible_text(at)
     assert f"Viewing as admin: Acme Corp (team team-acme-7f3a, company-wide), {Month.current().label}" in text
     assert "company-wide" in text and "viewing as admin" in text and "demo data" in text
 
 
 def test_admin_views_one_key_alias_of_any_team_with_its_numbers_and_csv() -> None:
     at = admin_page(demo_app("admin"), team="team-globex-19c2", key_alias="globex-web", month=str(LAST_MONTH))
-    assert at.title[0].value == f"Globex · globex-web - {LAST_MONTH.label}"
-    assert "company-wide" not in next(b for b in page_text(at).split("\n") if "badge" in b)
+    assert plain(at.title[0].value) == f"Globex · globex-web - {LAST_MONTH.label}"
+    assert "company-wide" not in next(b for b in visible_text(at).split("\n") if "badge" in b)
     service = build_service(Settings())
     scope = Scope("team-globex-19c2", "globex-web", "x")
     report = build_report(scope, LAST_MONTH, service.snapshot(scope.team_id, LAST_MONTH))
@@ -131,22 +132,22 @@ def test_admin_picks_team_and_key_alias_with_widgets_and_the_url_follows() -> No
     assert alias.options == ["Whole team (company-wide)", "initech"]
     alias.select("initech").run()
     assert at.query_params["key_alias"] == "initech"
-    assert at.title[0].value.startswith("Initech · initech - ")
+    assert plain(at.title[0].value).startswith("Initech · initech - ")
 
 
 def test_admin_views_a_tenant_of_any_org() -> None:
     at = admin_page(demo_app("admin"), tenant="initech")
-    assert at.title[0].value.startswith("Initech - ")
+    assert plain(at.title[0].value).startswith("Initech - ")
     assert at.segmented_control(key="admin_mode").value == "Tenant"
     assert len(at.selectbox(key="pick_admin_tenant").options) == 8
-    assert "Viewing as admin: Initech" in page_text(at)
+    assert "Viewing as admin: Initech" in visible_text(at)
 
 
 def test_an_unknown_team_gets_a_message_not_a_traceback() -> None:
     at = admin_page(demo_app("admin"), team="team-does-not-exist")
-    assert any("team-does-not-exist" in w.value for w in at.warning)
+    assert any("team-does-not-exist" in plain(w.value) for w in at.warning)
     assert not list(at.metric)
-    assert "Log out" in page_text(at)
+    assert "Log out" in visible_text(at)
 
 
 def test_every_admin_view_is_logged_once_as_one_json_line(audit_lines: list[dict[str, object]]) -> None:
@@ -187,7 +188,7 @@ def test_members_and_owners_views_are_not_audited(audit_lines: list[dict[str, ob
 
 def test_an_admin_on_the_usage_page_is_audited_too(audit_lines: list[dict[str, object]]) -> None:
     at = demo_app("admin", tenant="globex-web").run()
-    assert at.title[0].value.startswith("Globex Web - ")
+    assert plain(at.title[0].value).startswith("Globex Web - ")
     (record,) = audit_lines.refresh()  # type: ignore[attr-defined]
     assert record["scope"]["tenant"] == "globex-web"  # type: ignore[index]
 
@@ -197,15 +198,15 @@ def test_switching_the_admin_view_to_tenants_keeps_the_month() -> None:
     at.segmented_control(key="admin_mode").set_value("Tenant").run()
     assert not at.exception
     assert at.query_params == {"tenant": "acme-dev", "month": str(LAST_MONTH)}
-    assert at.title[0].value == f"Acme Development - {LAST_MONTH.label}"
+    assert plain(at.title[0].value) == f"Acme Development - {LAST_MONTH.label}"
     at.selectbox(key="pick_admin_tenant").select("globex-ml").run()
     assert at.query_params["tenant"] == "globex-ml"
-    assert "Company-wide: this tenant has no key of its own yet" in page_text(at)
+    assert "Company-wide: this tenant has no key of its own yet" in visible_text(at)
 
 
 def test_an_admins_team_link_also_opens_on_the_usage_page() -> None:
     at = demo_app("admin", team="team-initech-5b8e", key_alias="initech").run()
     assert not at.exception
-    assert at.title[0].value.startswith("Team team-initech-5b8e · initech - ")
+    assert plain(at.title[0].value).startswith("Team team-initech-5b8e · initech - ")
     assert at.sidebar.selectbox(key="pick_tenant").value is None  # no tenant is claimed
     assert at.query_params["team"] == "team-initech-5b8e"
