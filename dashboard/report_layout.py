@@ -38,7 +38,7 @@ def tenant_caption(tenant: Tenant | None) -> None:
         text.caption("{} · org {}", tenant.name, tenant.org_id)
 
 
-def header(heading: str, month: Month, labels: Sequence[str]) -> None:
+def title_with_badges(heading: str, month: Month, labels: Sequence[str]) -> None:
     """Title and badges."""
     text.title("{} - {}", heading, month.label)
     if labels:
@@ -52,8 +52,12 @@ def _kpis(report: UsageReport) -> None:
     totals = report.totals
     spend, inp, out, req = st.columns(4)
     with spend:
-        help_text = text.md("Exactly {}", display.usd_exact(totals.spend))
-        text.metric("Spend (USD)", display.usd(totals.spend), help=help_text, border=True)
+        text.metric(
+            "Spend (USD)",
+            display.usd(totals.spend),
+            help=text.md("Exactly {}", display.usd_exact(totals.spend)),
+            border=True,
+        )
     with inp:
         text.metric("Input tokens", display.count(totals.input_tokens), border=True)
     with out:
@@ -211,7 +215,7 @@ def scoped(
     config = session.settings
     if refresh:
         data.refresh_snapshot(config, scope.team_id, month)
-    header(heading, month, display.badges(scope, session.user, demo=session.demo))
+    title_with_badges(heading, month, display.badges(scope, session.user, demo=session.demo))
     if scope.company_wide and scope.tenant:
         text.info(display.COMPANY_WIDE_NOTE, icon=":material/domain:")
     try:
