@@ -38,9 +38,13 @@ def tenant_caption(tenant: Tenant | None) -> None:
         text.caption("{} · org {}", tenant.name, tenant.org_id)
 
 
-def title_with_badges(heading: str, month: Month, labels: Sequence[str]) -> None:
-    """Title and badges."""
-    text.title("{} - {}", heading, month.label)
+def title_with_badges(heading: Sequence[str], month: Month, labels: Sequence[str]) -> None:
+    """Title (display.heading's parts, each shortened on its own) and badges."""
+    if len(heading) == 1:
+        text.title("{} - {}", heading[0], month.label)
+    else:
+        team, key_alias = heading
+        text.title("{} · {} - {}", team, key_alias, month.label, limit=text.TITLE_CHARS // 2)
     if labels:
         with st.container(horizontal=True, gap="small"):
             for label in labels:
@@ -205,7 +209,7 @@ def sidebar_month(month: Month, on_change: Callable[[], None]) -> tuple[bool, De
 def scoped(
     session: Session,
     scope: Scope,
-    heading: str,
+    heading: Sequence[str],
     month: Month,
     *,
     refresh: bool,

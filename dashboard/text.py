@@ -68,16 +68,16 @@ def md(template: str, *args: object, limit: int = LINE_CHARS) -> str:
 def _with_tooltip(template: str, args: Sequence[object], limit: int) -> tuple[str, str | None]:
     """The shortened text, and the longer text as a tooltip when shortening hid part of it."""
     short = md(template, *args, limit=limit)
-    longer = md(template, *args, limit=TOOLTIP_CHARS)
+    longer = md(template, *args, limit=max(limit, TOOLTIP_CHARS // max(1, len(args))))
     return short, (longer if longer != short else None)
 
 
 # -- Markdown elements -----------------------------------------------------------------------
 
 
-def title(template: str, *args: object) -> None:
+def title(template: str, *args: object, limit: int = TITLE_CHARS) -> None:
     """The page title; a shortened name keeps its longer form in a tooltip."""
-    body, tooltip = _with_tooltip(template, args, TITLE_CHARS)
+    body, tooltip = _with_tooltip(template, args, limit)
     st.title(body, anchor=False, help=tooltip)
 
 

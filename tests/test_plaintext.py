@@ -27,7 +27,11 @@ J = "\u2060"  # the word joiner markdown_literal puts after ':' '@' and around '
 TABLE = [
     ("Acme Production", "Acme Production", "Acme Production"),
     ("**bold**", "**bold**", r"\*\*bold\*\*"),
-    ("[x](https://evil.example)", "[x](https://evil.example)", rf"\[x\]\(https\:{J}\/\/evil{J}\.{J}example\)"),
+    (
+        "[x](https://evil.example)",
+        "[x](https://evil.example)",
+        rf"\[x\]\(https\:{J}\/\/evil{J}\.{J}example\)",
+    ),
     ("![i](p.png)", "![i](p.png)", rf"\!\[i\]\(p{J}\.{J}png\)"),
     ("<b>x</b>", "<b>x</b>", r"\<b\>x\<\/b\>"),
     (":red[x]", ":red[x]", rf"\:{J}red\[x\]"),
@@ -57,7 +61,7 @@ def test_clean_and_markdown_literal(raw: str, cleaned: str, literal: str) -> Non
     ("raw", "expected"),
     [
         ("gpt-4o", "gpt-4o"),
-        ("=HYPERLINK(\"https://evil.example\")", "'=HYPERLINK(\"https://evil.example\")"),
+        ('=HYPERLINK("https://evil.example")', '\'=HYPERLINK("https://evil.example")'),
         ("+1", "'+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -109,7 +113,9 @@ def test_shorten_needs_room_for_one_character() -> None:
 
 any_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
 hostile_text = st.text(
-    alphabet=st.sampled_from(list("[]()!*_~`<>#:@./$\\|-=+&;'\"{}\x1b\x07\x00\t\r\n\u202e\u2066\x9b\x9d ab1")),
+    alphabet=st.sampled_from(
+        list("[]()!*_~`<>#:@./$\\|-=+&;'\"{}\x1b\x07\x00\t\r\n\u202e\u2066\x9b\x9d ab1")
+    ),
     max_size=120,
 )
 texts = st.one_of(any_text, hostile_text)

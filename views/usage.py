@@ -55,8 +55,8 @@ if resolution.outcome is Outcome.NO_TENANT:
         text.subheader(":material/inbox: No active tenant found for your organization")
         text.caption("When your platform team sets up a tenant for you, its usage will appear here.")
 elif resolution.scope is None:  # a tenant whose key is still being set up
-    heading = resolution.tenant.display_name if resolution.tenant else "Usage"
-    report_layout.header(heading, month, [display.BADGE_DEMO] if session.demo else [])
+    heading = (resolution.tenant.display_name,) if resolution.tenant else ("Usage",)
+    report_layout.title_with_badges(heading, month, [display.BADGE_DEMO] if session.demo else [])
     text.info("{}", resolution.reason, icon=":material/hourglass_empty:")
 else:
     scope = resolution.scope
