@@ -7,9 +7,13 @@ import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import stamina
 from app_support import (
@@ -29,8 +33,10 @@ from app_support import (
 )
 from streamlit.testing.v1 import AppTest
 
+from dashboard import data
 from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
 from usage_core.config import Settings
+from usage_core.demo import DemoLiteLLM
 from usage_core.months import Month
 from usage_core.reports import build_report
 from usage_core.selection import ADMIN_ONLY_IGNORED
@@ -362,3 +368,62 @@ def test_a_refused_master_key_is_reported_without_the_key(
     assert "the dashboard's access to it was refused" in text
     assert "sk-wrong-key" not in text and MASTER_KEY not in text
     assert not list(at.metric)
+
+
+# -- Refresh: limited per session, one re-read for everyone ------------------------------------
+
+
+class CountingLiteLLM(DemoLiteLLM):
+    """The emulator, counting how often a team's month is read (one /team/info per read)."""
+
+    def __init__(self) -> None:
+        super().__init__(master_key=MASTER_KEY)
+        self.reads = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/team/info":
+            self.reads += 1
+        return super().__call__(request)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CountingLiteLLM]:
+    """A loopback LiteLLM of its own (so its cache entries are this test's alone) that counts reads."""
+    upstream = CountingLiteLLM()
+    with loopback_litellm(upstream) as url:
+        tenants = str(write_tenants(tmp_path / "tenants.yaml"))
+        clean_env(monkeypatch, LITELLM_BASE_URL=url, LITELLM_MASTER_KEY=MASTER_KEY, TENANTS_FILE=tenants)
+        yield upstream
+
+
+def test_refresh_rereads_once_then_waits_for_the_interval(counted: CountingLiteLLM) -> None:
+    at = ran_cleanly(oidc_app(persona("member")).run())
+    assert counted.reads == 1
+    at.button(key="refresh").click().run()
+    assert counted.reads == 2 and not at.toast
+    at.button(key="refresh").click().run()  # again at once: refused, with a note saying when
+    assert counted.reads == 2
+    (toast,) = at.toast
+    assert plain(toast.value).startswith("Refresh works once every 10 seconds; try again in ")
+
+
+def test_many_viewers_pressing_refresh_share_one_reread(counted: CountingLiteLLM) -> None:
+    viewers = [ran_cleanly(oidc_app(persona("member")).run()) for _ in range(3)]
+    assert counted.reads == 1  # the cache serves the other two
+    for viewer in viewers:  # each one's first press: allowed for the session...
+        viewer.button(key="refresh").click().run()
+        assert not viewer.toast
+    assert counted.reads == 2  # ...but the team-month is read again only once
+    assert {title(v) for v in viewers} == {title(viewers[0])}
+
+
+def test_after_the_interval_refresh_rereads_again(
+    counted: CountingLiteLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "REFRESH_INTERVAL", timedelta(seconds=1))  # the same rule, a shorter wait
+    at = ran_cleanly(oidc_app(persona("member")).run())
+    at.button(key="refresh").click().run()
+    assert counted.reads == 2
+    time.sleep(1.1)
+    at.button(key="refresh").click().run()
+    assert counted.reads == 3 and not at.toast
