@@ -35,7 +35,7 @@ def month_options(selected: Month) -> list[Month]:
 def tenant_caption(tenant: Tenant | None) -> None:
     """The tenant's id (the URL's ?tenant=) beneath the picker."""
     if tenant is not None:
-        text.caption("{} · org {}", tenant.name, tenant.org_id)
+        text.caption("{} · org {}", tenant.name, tenant.org_id, limit=text.LABEL_CHARS)
 
 
 def title_with_badges(heading: Sequence[str], month: Month, labels: Sequence[str]) -> None:

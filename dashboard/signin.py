@@ -146,9 +146,9 @@ def sidebar_identity(session: Session) -> None:
     """Who is signed in, with Logout, at the top of the sidebar."""
     user = session.user
     with st.sidebar.container(border=True):
-        text.markdown("**{}**", user.name)
+        text.markdown("**{}**", user.name, limit=text.LABEL_CHARS)
         if user.org:
-            text.caption("{} · org {}", ROLE_LABEL[user.role], user.org)
+            text.caption("{} · org {}", ROLE_LABEL[user.role], user.org, limit=text.LABEL_CHARS)
         else:
             text.caption("{}", ROLE_LABEL[user.role])
         if session.demo and not session.via_oidc:

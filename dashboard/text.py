@@ -87,14 +87,14 @@ def subheader(template: str, *args: object) -> None:
     st.subheader(body, anchor=False, help=tooltip)
 
 
-def markdown(template: str, *args: object) -> None:
-    """A paragraph of our Markdown."""
-    st.markdown(md(template, *args))
+def markdown(template: str, *args: object, limit: int = LINE_CHARS) -> None:
+    """A paragraph of our Markdown; `limit` shortens each argument."""
+    st.markdown(md(template, *args, limit=limit))
 
 
-def caption(template: str, *args: object) -> None:
-    """Small print."""
-    st.caption(md(template, *args))
+def caption(template: str, *args: object, limit: int = LINE_CHARS) -> None:
+    """Small print; `limit` shortens each argument (narrow places such as the sidebar want less)."""
+    st.caption(md(template, *args, limit=limit))
 
 
 def info(template: str, *args: object, icon: str | None = None) -> None:

@@ -269,8 +269,10 @@ def test_a_member_sees_hostile_url_tenant_litellm_and_identity_text_as_text(host
     if URL_MONTH in payload(kind, URL_MONTH)[:20]:  # the month message quotes 20 characters
         assert visible_in(screen, "alert", URL_MONTH)
     assert visible_in(screen, "caption", TENANT_NAME) and visible_in(screen, "caption", TENANT_ORG)
+    name, org = payload(kind, TENANT_NAME), payload(kind, TENANT_ORG)
+    assert ("caption", f"{literal(name, LABEL_CHARS)} · org {literal(org, LABEL_CHARS)}") in screen.markdown
     # who is signed in: the name claim in bold, the org claim in small print
-    assert f"**{literal(payload(kind, ID_NAME), LINE_CHARS)}**" in [t for _, t in screen.markdown]
+    assert f"**{literal(payload(kind, ID_NAME), LABEL_CHARS)}**" in [t for _, t in screen.markdown]
     # the model table: cleaned, and never a formula for the toolbar's CSV
     assert csv_cell(shorten(payload(kind, MODEL), 10**6)) in screen.cells
     # never shown to a member: her email and roles, the tenant's users, an admin-only team parameter
