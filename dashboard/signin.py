@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard import return_to
+from dashboard import return_to, text
+from usage_core import incidents
 from usage_core.config import Settings, load_settings
 from usage_core.demo import DEMO_PERSONAS
 from usage_core.errors import ConfigError
@@ -23,6 +24,7 @@ PAGE_PATHS = ("usage", "admin")  # every page's url path, the default page first
 _LOGGED_OUT = "_demo_logged_out"
 _SETTINGS_ENV = tuple(name.upper() for name in Settings.model_fields)
 
+PERSONA_BUTTON = {name: f"Continue as {name}" for name in DEMO_PERSONAS}
 ROLE_LABEL = {Role.PLATFORM_ADMIN: "Platform admin", Role.OWNER: "Owner", Role.USER: "Member"}
 PERSONA_BLURB = {
     "member": "A member of Acme: sees only the tenants she is assigned to.",
@@ -57,7 +59,7 @@ def page_setup() -> None:
 # -- configuration ---------------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8)  # one per distinct environment
 def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
     return load_settings()
 
@@ -100,7 +102,9 @@ def current_session() -> Session | Callable[[], None]:
     try:
         config = settings()
     except ConfigError as problem:
-        return functools.partial(_config_error_screen, str(problem))
+        # Nobody is signed in yet, so nobody may read the details: they go to the server log.
+        incident = incidents.record(problem, where="settings")
+        return functools.partial(_config_error_screen, incident)
     section = auth_section()
     if section is not None:
         info = st.user.to_dict()
@@ -149,13 +153,13 @@ def sidebar_identity(session: Session) -> None:
     """Who is signed in, with Logout, at the top of the sidebar."""
     user = session.user
     with st.sidebar.container(border=True):
-        st.markdown(f"**{user.name}**")
-        details = [ROLE_LABEL[user.role]]
+        text.markdown("**{}**", user.name, limit=text.LABEL_CHARS)
         if user.org:
-            details.append(f"org `{user.org}`")
-        st.caption(" · ".join(details))
+            text.caption("{} · org {}", ROLE_LABEL[user.role], user.org, limit=text.LABEL_CHARS)
+        else:
+            text.caption("{}", ROLE_LABEL[user.role])
         if session.demo and not session.via_oidc:
-            st.caption(":material/science: Demo sign-in")
+            text.caption(":material/science: Demo sign-in")
             return_to.keep_persona(st.session_state.get(PERSONA_KEY))
         if st.button("Log out", icon=":material/logout:", key="logout", width="stretch"):
             logout(session)
@@ -194,59 +198,61 @@ def resume(pages: Mapping[str, StreamlitPage]) -> None:
 def _persona_screen() -> None:
     if st.session_state.get(_LOGGED_OUT):
         return_to.keep_persona(None)
-    st.title("LLM usage dashboard")
-    st.badge("demo data", icon=":material/science:", color="gray")
-    st.markdown(
+    text.title("LLM usage dashboard")
+    text.badge("demo data", icon=":material/science:", color="gray")
+    text.markdown(
         "This is the **embedded demo**: no LiteLLM proxy and no login provider are configured, so "
         "the numbers below are generated. Pick a persona to see the dashboard as that person would."
     )
     columns = st.columns(len(DEMO_PERSONAS))
     for column, (name, claims) in zip(columns, DEMO_PERSONAS.items(), strict=True):
         with column, st.container(border=True):
-            st.subheader(str(claims.get("name", name)))
-            st.caption(f"{name} · {claims.get('email', '')}")
-            st.write(PERSONA_BLURB.get(name, ""))
+            text.subheader("{}", claims.get("name", name))
+            text.caption("{} · {}", name, claims.get("email", ""))
+            text.markdown("{}", PERSONA_BLURB.get(name, ""))
             st.button(
-                f"Continue as {name}",
+                PERSONA_BUTTON[name],
                 key=f"persona_{name}",
                 type="primary",
                 width="stretch",
                 on_click=_choose_persona,
                 args=(name,),
             )
-    st.caption("Set LITELLM_BASE_URL and an [auth] section in .streamlit/secrets.toml to go live.")
+    text.caption("Set `LITELLM_BASE_URL` and an `[auth]` section in `.streamlit/secrets.toml` to go live.")
 
 
 def _login_screen(section: dict[str, Any], config: Settings) -> None:
-    st.title("LLM usage dashboard")
-    st.write("Sign in with your company account to see your organization's LLM usage.")
+    text.title("LLM usage dashboard")
+    text.markdown("Sign in with your company account to see your organization's LLM usage.")
     for provider, label in login_providers(section):
         key = f"login_{provider or 'default'}"
-        if st.button(f"Log in with {label}", key=key, type="primary", icon=":material/login:"):
+        # The provider's name comes from the secrets (or its host): shown as text, not Markdown.
+        if st.button(text.md("Log in with {}", label), key=key, type="primary", icon=":material/login:"):
             if provider is None:
                 st.login()
             else:
                 st.login(provider)
     if config.demo:
-        st.caption("No LITELLM_BASE_URL is set: after signing in you will see demo data.")
+        text.caption("No `LITELLM_BASE_URL` is set: after signing in you will see demo data.")
 
 
 def _fail_closed_screen() -> None:
-    st.title("LLM usage dashboard")
-    st.error(
+    text.title("LLM usage dashboard")
+    text.error(
         "Login is not configured, so no usage data is shown. A LiteLLM proxy is configured "
-        "(LITELLM_BASE_URL), and its numbers are only shown to people who signed in.",
+        "(`LITELLM_BASE_URL`), and its numbers are only shown to people who signed in.",
         icon=":material/lock:",
     )
-    st.markdown(
+    text.markdown(
         "Add an `[auth]` section to `.streamlit/secrets.toml` (see `.streamlit/secrets.example.toml`) "
         "pointing at your OpenID Connect provider, then restart the app:"
     )
     st.code(AUTH_EXAMPLE, language="toml")
-    st.caption("The ID token must carry the org and roles claims (OIDC_ORG_CLAIM, OIDC_ROLES_CLAIM).")
+    text.caption("The ID token must carry the org and roles claims (`OIDC_ORG_CLAIM`, `OIDC_ROLES_CLAIM`).")
 
 
-def _config_error_screen(problem: str) -> None:
-    st.title("LLM usage dashboard")
-    st.error(f"The dashboard is not configured correctly: {problem}", icon=":material/settings:")
-    st.caption("Fix the environment variables (see the README's configuration table) and restart.")
+def _config_error_screen(incident: incidents.Incident) -> None:
+    text.title("LLM usage dashboard")
+    text.error("{}", incident.public, icon=":material/settings:")
+    text.caption("Reference: {}", incident.reference)
+    text.caption("Operators: the server log has the details under this reference.")

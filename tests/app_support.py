@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -122,3 +123,16 @@ def download_matches(at: AppTest, data: bytes, file_name: str) -> bool:
     (button,) = at.get("download_button")
     expected = _calculate_file_id(data, "text/csv", file_name)
     return bool(button.proto.url.endswith(f"/{expected}.csv"))
+
+
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def plain(markdown: str) -> str:
+    """How Markdown made literal reads on screen: backslash escapes and word joiners removed."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
+
+
+def visible_text(at: AppTest) -> str:
+    """`page_text` as a person reads it (outside text is escaped in the Markdown source)."""
+    return plain(page_text(at))

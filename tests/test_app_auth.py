@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from app_support import (
     demo_app,
     free_port,
     oidc_app,
-    page_text,
     persona,
+    plain,
+    visible_text,
     write_tenants,
 )
 from streamlit.testing.v1 import AppTest
@@ -44,7 +46,7 @@ def registered_pages(at: AppTest) -> set[str]:
 def test_nothing_configured_offers_the_labelled_demo_sign_in() -> None:
     at = app().run()
     assert not at.exception
-    text = page_text(at)
+    text = visible_text(at)
     assert "embedded demo" in text and "demo data" in text
     assert [b.label for b in at.button] == ["Continue as member", "Continue as owner", "Continue as admin"]
     assert not list(at.metric) and not at.sidebar.selectbox
@@ -55,16 +57,16 @@ def test_picking_a_persona_signs_in_and_logout_signs_out(who: str, name: str) ->
     at = app().run()
     at.button(key=f"persona_{who}").click().run()
     assert not at.exception
-    assert name in page_text(at) and at.title[0].value.endswith(" - " + at.title[0].value.split(" - ")[-1])
+    assert name in visible_text(at) and at.title[0].value.endswith(" - " + at.title[0].value.split(" - ")[-1])
     assert list(at.metric)
     at.button(key="logout").click().run()
-    assert "Continue as member" in page_text(at) and not list(at.metric)
+    assert "Continue as member" in visible_text(at) and not list(at.metric)
     assert dict(at.query_params) == {}
 
 
 def test_an_unknown_persona_in_session_state_is_not_a_sign_in() -> None:
     at = demo_app("root").run()
-    assert "Continue as member" in page_text(at) and not list(at.metric)
+    assert "Continue as member" in visible_text(at) and not list(at.metric)
 
 
 def test_real_litellm_without_auth_fails_closed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_real_litellm_without_auth_fails_closed(monkeypatch: pytest.MonkeyPatch,
     )
     at = demo_app("admin", tenant="acme-prod").run()  # a demo persona must not open the door
     assert not at.exception
-    text = page_text(at)
+    text = visible_text(at)
     assert "Login is not configured, so no usage data is shown." in text
     assert "[auth]" in text and "server_metadata_url" in text
     assert not list(at.metric) and "Acme" not in text and MASTER_KEY not in text
@@ -88,8 +90,8 @@ def test_auth_configured_but_signed_out_shows_only_the_login_button() -> None:
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception
-    assert [b.label for b in at.button] == ["Log in with login.example.test"]
-    assert not list(at.metric) and "Continue as" not in page_text(at)
+    assert [plain(b.label) for b in at.button] == ["Log in with login.example.test"]
+    assert not list(at.metric) and "Continue as" not in visible_text(at)
 
 
 def test_named_providers_get_one_button_each() -> None:
@@ -106,7 +108,7 @@ def test_a_demo_persona_cannot_bypass_oidc_login() -> None:
     at.user = {"is_logged_in": False}
     at.session_state["demo_persona"] = "admin"
     at.run()
-    assert not list(at.metric) and "Log in with" in page_text(at)
+    assert not list(at.metric) and "Log in with" in visible_text(at)
 
 
 def test_oidc_claim_names_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,15 +124,23 @@ def test_oidc_claim_names_come_from_the_settings(monkeypatch: pytest.MonkeyPatch
     # with the default claim names the same token carries no org: nothing to see
     clean_env(monkeypatch)
     at = oidc_app(claims).run()
-    assert "No active tenant found for your organization" in page_text(at)
+    assert "No active tenant found for your organization" in visible_text(at)
 
 
-def test_a_bad_configuration_gets_a_clear_page_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_configuration_gets_a_clear_page_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     clean_env(monkeypatch, LITELLM_BASE_URL="http://127.0.0.1:9")  # no master key
     at = oidc_app(persona("admin")).run()
     assert not at.exception
     (error,) = at.error
-    assert "LITELLM_MASTER_KEY is required" in error.value
+    assert plain(error.value).startswith("The dashboard is not configured correctly.")
+    # nobody is signed in on this screen: the details go to the log under the reference shown
+    text = visible_text(at)
+    assert "LITELLM_MASTER_KEY" not in text and "127.0.0.1" not in text
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "usage_core.incidents"]
+    assert f"Reference: {line['ref']}" in text
+    assert "LITELLM_MASTER_KEY is required" in line["detail"]
     assert not list(at.metric)
 
 
@@ -140,4 +150,4 @@ def test_oidc_logout_returns_to_the_login_screen() -> None:
     at.button(key="logout").click().run()
     assert at.user == {"is_logged_in": False}
     at.run()
-    assert "Log in with" in page_text(at) and not list(at.metric)
+    assert "Log in with" in visible_text(at) and not list(at.metric)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import stamina
 from app_support import (
@@ -19,14 +26,17 @@ from app_support import (
     free_port,
     loopback_litellm,
     oidc_app,
-    page_text,
     persona,
+    plain,
+    visible_text,
     write_tenants,
 )
 from streamlit.testing.v1 import AppTest
 
+from dashboard import data
 from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
 from usage_core.config import Settings
+from usage_core.demo import DemoLiteLLM
 from usage_core.months import Month
 from usage_core.reports import build_report
 from usage_core.selection import ADMIN_ONLY_IGNORED
@@ -46,7 +56,7 @@ def tenant_picker(at: AppTest) -> list[str]:
 
 def title(at: AppTest) -> str:
     (heading,) = at.title
-    return str(heading.value)
+    return plain(str(heading.value))
 
 
 def ran_cleanly(at: AppTest) -> AppTest:
@@ -87,7 +97,7 @@ def test_tenant_picker_offers_exactly_the_visible_tenants(who: str, expected: li
 def test_the_same_rules_apply_to_oidc_users(who: str, expected: list[str]) -> None:
     at = ran_cleanly(oidc_app(persona(who)).run())
     assert tenant_picker(at) == expected
-    assert "Log out" in page_text(at)
+    assert "Log out" in visible_text(at)
 
 
 def test_member_sees_title_kpis_budget_and_badges_for_the_default_tenant() -> None:
@@ -95,7 +105,7 @@ def test_member_sees_title_kpis_budget_and_badges_for_the_default_tenant() -> No
     assert title(at) == f"Acme Development - {LAST_MONTH.label}"
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["Spend (USD)", "Input tokens", "Output tokens", "Requests"]
-    text = page_text(at)
+    text = visible_text(at)
     assert "demo data" in text
     assert "company-wide" not in text and "viewing as admin" not in text
     assert "Company budget" in text and "resets" in text
@@ -114,7 +124,7 @@ def test_kpis_show_the_reports_totals() -> None:
     assert metrics["Requests"] == f"{report.totals.requests:,}"
     assert report.totals.requests > 0
     # acme-prod's key has its own budget: a second gauge
-    assert "This tenant's key budget" in page_text(at)
+    assert "This tenant's key budget" in visible_text(at)
 
 
 def test_picking_a_tenant_and_a_month_updates_the_url() -> None:
@@ -147,10 +157,10 @@ def test_month_picker_offers_the_last_twelve_months_and_this_one() -> None:
 def test_member_cannot_open_a_tenant_she_may_not_see(query: dict[str, str]) -> None:
     at = ran_cleanly(demo_app("member", **query).run())
     assert title(at).startswith("Acme Development - ")  # her own default, not the requested one
-    warnings = [w.value for w in at.warning]
+    warnings = [plain(w.value) for w in at.warning]
     assert warnings == [f"Tenant {query['tenant']!r} was not found. Showing Acme Development instead."]
     assert at.query_params["tenant"] == "acme-dev"
-    assert "Acme Production EU" not in page_text(at) and "Globex" not in page_text(at)
+    assert "Acme Production EU" not in visible_text(at) and "Globex" not in visible_text(at)
 
 
 @pytest.mark.parametrize(
@@ -165,9 +175,9 @@ def test_member_cannot_open_a_tenant_she_may_not_see(query: dict[str, str]) -> N
 def test_member_team_and_key_alias_parameters_are_ignored(query: dict[str, str]) -> None:
     at = ran_cleanly(demo_app("member", **query).run())
     assert title(at).startswith("Acme Development - ")
-    assert [w.value for w in at.warning] == [ADMIN_ONLY_IGNORED]
+    assert [plain(w.value) for w in at.warning] == [ADMIN_ONLY_IGNORED]
     assert "team" not in at.query_params and "key_alias" not in at.query_params
-    assert "company-wide" not in page_text(at)
+    assert "company-wide" not in visible_text(at)
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "26-11", "2026-1", "9999-01", "2026-11-01", "x"])
@@ -176,23 +186,23 @@ def test_an_invalid_month_falls_back_to_the_current_month_with_a_message(bad: st
     current = Month.current()
     assert title(at).endswith(f" - {current.label}")
     (warning,) = at.warning
-    assert repr(bad)[1:-1][:20] in warning.value and current.label in warning.value
+    assert repr(bad)[1:-1][:20] in plain(warning.value) and current.label in plain(warning.value)
     assert at.query_params["month"] == str(current)
 
 
 def test_owner_sees_a_tenant_without_key_alias_as_company_wide() -> None:
     at = ran_cleanly(demo_app("owner", tenant="globex-ml").run())
     assert title(at).startswith("Globex ML Lab - ")
-    assert "company-wide" in page_text(at)
+    assert "company-wide" in visible_text(at)
 
 
 def test_member_gets_not_available_yet_for_a_tenant_without_key_alias() -> None:
     gina = {"sub": "gina", "email": "gina@globex.example", "org_id": "globex", "roles": "user"}
     at = ran_cleanly(oidc_app(gina, tenant="globex-ml").run())
     assert title(at).startswith("Globex ML Lab - ")
-    assert [i.value for i in at.info] == [NOT_AVAILABLE_YET]
+    assert [plain(i.value) for i in at.info] == [NOT_AVAILABLE_YET]
     assert not list(at.metric)
-    assert "company-wide" not in page_text(at)
+    assert "company-wide" not in visible_text(at)
 
 
 # -- empty state -----------------------------------------------------------------------------
@@ -201,9 +211,9 @@ def test_member_gets_not_available_yet_for_a_tenant_without_key_alias() -> None:
 def test_a_user_with_no_tenant_gets_the_calm_empty_state() -> None:
     nobody = {"sub": "n", "email": "nobody@acme.example", "org_id": "acme", "roles": ["user"]}
     at = ran_cleanly(oidc_app(nobody).run())
-    assert NO_ACTIVE_TENANT.rstrip(".") in page_text(at)
+    assert NO_ACTIVE_TENANT.rstrip(".") in visible_text(at)
     assert not at.error and not list(at.metric)
-    assert "Log out" in page_text(at)
+    assert "Log out" in visible_text(at)
 
 
 # -- the CSV ---------------------------------------------------------------------------------
@@ -242,11 +252,22 @@ def test_download_csv_is_the_clis_csv_against_a_loopback_litellm(
         clean_env(monkeypatch, **env)
         at = ran_cleanly(oidc_app(persona("owner"), tenant="globex-web", month=str(LAST_MONTH)).run())
         expected = cli_csv({**os.environ}, "--tenant", "globex-web", "--month", str(LAST_MONTH))
-    assert "demo data" not in page_text(at)
+    assert "demo data" not in visible_text(at)
     assert download_matches(at, expected, f"usage-globex-web-{LAST_MONTH}.csv")
 
 
 # -- failures --------------------------------------------------------------------------------
+
+
+def incident_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The incident log lines written so far, parsed (each is one JSON line)."""
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "usage_core.incidents"]
+
+
+def reference_shown(at: AppTest) -> str:
+    """The incident reference the error box shows."""
+    (match,) = re.findall(r"Reference: ([0-9A-F]{8})", visible_text(at))
+    return str(match)
 
 
 @pytest.fixture
@@ -257,7 +278,7 @@ def no_retry_waits() -> object:
 
 
 def test_litellm_down_shows_an_error_box_with_retry_and_keeps_the_app(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_retry_waits: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_retry_waits: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
     clean_env(
@@ -267,19 +288,42 @@ def test_litellm_down_shows_an_error_box_with_retry_and_keeps_the_app(
         TENANTS_FILE=str(write_tenants(tmp_path / "tenants.yaml")),
     )
     at = ran_cleanly(oidc_app(persona("member")).run())
-    text = page_text(at)
-    assert "We could not load usage data right now." in text
-    assert f"127.0.0.1:{port}" in text and "connection refused" in text
+    text = visible_text(at)
+    assert "Usage data is unavailable right now. Try again in a minute." in text
+    # the customer reads no host, port or cause; the log has them under the reference shown
+    assert "127.0.0.1" not in text and str(port) not in text and "connection refused" not in text
+    (line,) = incident_lines(caplog)
+    assert line["ref"] == reference_shown(at) and line["where"] == "usage report"
+    assert f"127.0.0.1:{port}" in line["detail"] and line["context"]["sub"] == "demo-alice"
     assert "Retry" in [b.label for b in at.button]
-    assert MASTER_KEY not in text
+    assert MASTER_KEY not in text and MASTER_KEY not in caplog.text
     # the rest still works: identity, logout, pickers, the page title
     assert "Log out" in text and tenant_picker(at) == ["Acme Development", "Acme Production"]
     assert title(at).startswith("Acme Development - ")
     at.button(key="retry_usage").click().run()
-    assert "We could not load usage data right now." in page_text(ran_cleanly(at))
+    assert "Usage data is unavailable right now." in visible_text(ran_cleanly(at))
+    assert len(incident_lines(caplog)) == 2  # each failed attempt gets its own reference
 
 
-def test_a_broken_tenants_file_shows_an_error_box(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_platform_admin_also_reads_the_details(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_retry_waits: object
+) -> None:
+    port = free_port()
+    clean_env(
+        monkeypatch,
+        LITELLM_BASE_URL=f"http://127.0.0.1:{port}",
+        LITELLM_MASTER_KEY=MASTER_KEY,
+        TENANTS_FILE=str(write_tenants(tmp_path / "tenants.yaml")),
+    )
+    text = visible_text(ran_cleanly(oidc_app(persona("admin")).run()))
+    assert "Usage data is unavailable right now." in text
+    assert f"Details (shown to platform admins only): LiteLLM at 127.0.0.1:{port}" in text
+    assert MASTER_KEY not in text
+
+
+def test_a_broken_tenants_file_shows_an_error_box(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     clean_env(
         monkeypatch,
         LITELLM_BASE_URL=f"http://127.0.0.1:{free_port()}",
@@ -287,9 +331,21 @@ def test_a_broken_tenants_file_shows_an_error_box(monkeypatch: pytest.MonkeyPatc
         TENANTS_FILE=str(tmp_path / "missing.yaml"),
     )
     at = ran_cleanly(oidc_app(persona("owner")).run())
-    text = page_text(at)
-    assert "We could not load usage data right now." in text and "missing.yaml" in text
+    text = visible_text(at)
+    assert "The list of tenants is unavailable right now." in text
+    assert "missing.yaml" not in text and str(tmp_path) not in text  # no file path for a customer
+    (line,) = incident_lines(caplog)
+    assert line["ref"] == reference_shown(at) and "missing.yaml" in line["detail"]
     assert "Log out" in text and MASTER_KEY not in text
+
+
+def test_no_tenant_source_at_all_is_an_error_box_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    with loopback_litellm() as url:  # LiteLLM configured, but neither TENANTS_FILE nor Kubernetes
+        clean_env(monkeypatch, LITELLM_BASE_URL=url, LITELLM_MASTER_KEY=MASTER_KEY)
+        at = ran_cleanly(oidc_app(persona("member")).run())
+    text = visible_text(at)
+    assert "Reference: " in text and "Retry" in [b.label for b in at.button]
+    assert "Log out" in text and not list(at.metric)
 
 
 def test_the_page_script_alone_shows_nothing_without_a_session() -> None:
@@ -308,6 +364,66 @@ def test_a_refused_master_key_is_reported_without_the_key(
             monkeypatch, LITELLM_BASE_URL=url, LITELLM_MASTER_KEY="sk-wrong-key", TENANTS_FILE=str(tenants)
         )
         at = ran_cleanly(oidc_app(persona("member")).run())
-    text = page_text(at)
-    assert "refused the master key" in text and "sk-wrong-key" not in text and MASTER_KEY not in text
+    text = visible_text(at)
+    assert "the dashboard's access to it was refused" in text
+    assert "sk-wrong-key" not in text and MASTER_KEY not in text
     assert not list(at.metric)
+
+
+# -- Refresh: limited per session, one re-read for everyone ------------------------------------
+
+
+class CountingLiteLLM(DemoLiteLLM):
+    """The emulator, counting how often a team's month is read (one /team/info per read)."""
+
+    def __init__(self) -> None:
+        super().__init__(master_key=MASTER_KEY)
+        self.reads = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/team/info":
+            self.reads += 1
+        return super().__call__(request)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CountingLiteLLM]:
+    """A loopback LiteLLM of its own (so its cache entries are this test's alone) that counts reads."""
+    upstream = CountingLiteLLM()
+    with loopback_litellm(upstream) as url:
+        tenants = str(write_tenants(tmp_path / "tenants.yaml"))
+        clean_env(monkeypatch, LITELLM_BASE_URL=url, LITELLM_MASTER_KEY=MASTER_KEY, TENANTS_FILE=tenants)
+        yield upstream
+
+
+def test_refresh_rereads_once_then_waits_for_the_interval(counted: CountingLiteLLM) -> None:
+    at = ran_cleanly(oidc_app(persona("member")).run())
+    assert counted.reads == 1
+    at.button(key="refresh").click().run()
+    assert counted.reads == 2 and not at.toast
+    at.button(key="refresh").click().run()  # again at once: refused, with a note saying when
+    assert counted.reads == 2
+    (toast,) = at.toast
+    assert plain(toast.value).startswith("Refresh works once every 10 seconds; try again in ")
+
+
+def test_many_viewers_pressing_refresh_share_one_reread(counted: CountingLiteLLM) -> None:
+    viewers = [ran_cleanly(oidc_app(persona("member")).run()) for _ in range(3)]
+    assert counted.reads == 1  # the cache serves the other two
+    for viewer in viewers:  # each one's first press: allowed for the session...
+        viewer.button(key="refresh").click().run()
+        assert not viewer.toast
+    assert counted.reads == 2  # ...but the team-month is read again only once
+    assert {title(v) for v in viewers} == {title(viewers[0])}
+
+
+def test_after_the_interval_refresh_rereads_again(
+    counted: CountingLiteLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "REFRESH_INTERVAL", timedelta(seconds=1))  # the same rule, a shorter wait
+    at = ran_cleanly(oidc_app(persona("member")).run())
+    at.button(key="refresh").click().run()
+    assert counted.reads == 2
+    time.sleep(1.1)
+    at.button(key="refresh").click().run()
+    assert counted.reads == 3 and not at.toast

@@ -130,13 +130,16 @@ def test_title_badges_and_file_names() -> None:
     admin = User("p", "p@x", "P", "platform", Role.PLATFORM_ADMIN)
     whole = Scope("team-1", None, "Acme (company-wide)", "acme-ml")
     team = Scope("team/1", "alias one", "x")
-    assert display.title("Acme Production", MONTH) == "Acme Production - October 2026"
     assert display.badges(SCOPE, member, demo=False) == []
     assert display.badges(whole, admin, demo=True) == ["company-wide", "viewing as admin", "demo data"]
     assert display.csv_file_name(SCOPE, MONTH) == "usage-acme-prod-2026-10.csv"
     assert display.csv_file_name(team, MONTH) == "usage-team_1-alias_one-2026-10.csv"  # no path tricks
-    assert display.heading(team, None, "Acme") == "Acme · alias one"
-    assert display.heading(Scope("t", None, "x"), None, None) == "Team t"
+    assert display.heading(team, None, "Acme") == ("Acme", "alias one")  # shortened one by one
+    assert display.heading(Scope("t", None, "x"), None, None) == ("Team t",)
+    assert display.heading(team, "Acme Production", "Acme") == ("Acme Production",)
+    banner = display.admin_banner(Scope("team-1", "k" * 10_000, "x"), MONTH, "T" * 10_000)
+    assert banner.startswith("Viewing as admin: key alias kkk") and "of TTT" in banner  # both names shown
+    assert "(team team-1)" in banner and len(banner) < 200
 
 
 def test_as_of_says_utc() -> None:

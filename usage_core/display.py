@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from usage_core.access import Scope
 from usage_core.identity import User
 from usage_core.months import Month
+from usage_core.plaintext import shorten
 from usage_core.reports import Budget, plain_number
 
 BADGE_COMPANY_WIDE = "company-wide"
@@ -18,6 +19,7 @@ COMPANY_WIDE_NOTE = (
     "every tenant in the organization's LiteLLM team."
 )
 
+BANNER_PART_CHARS = 60
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -68,11 +70,6 @@ def budget_summary(budget: Budget) -> str:
     return f"{usd(budget.spend)} of {usd(budget.max_budget)} · {usd(remaining)} remaining{over}"
 
 
-def title(heading: str, month: Month) -> str:
-    """The page title: '<display name> - <Month YYYY>'."""
-    return f"{heading} - {month.label}"
-
-
 def badges(scope: Scope, user: User, *, demo: bool) -> list[str]:
     """The labels that must accompany a report, in display order."""
     labels: list[str] = []
@@ -85,22 +82,33 @@ def badges(scope: Scope, user: User, *, demo: bool) -> list[str]:
     return labels
 
 
-def heading(scope: Scope, tenant_display_name: str | None, team_name: str | None = None) -> str:
-    """What a report is about: the tenant's display name, or the team (and key alias)."""
+def heading(scope: Scope, tenant_display_name: str | None, team_name: str | None = None) -> tuple[str, ...]:
+    """What a report is about: the tenant's display name, or the team (and key alias) as two parts.
+
+    Parts, so that a page can shorten each on its own: a long team name must not hide the key alias.
+    """
     if tenant_display_name:
-        return tenant_display_name
+        return (tenant_display_name,)
     team = team_name or f"Team {scope.team_id}"
-    return team if scope.key_alias is None else f"{team} · {scope.key_alias}"
+    return (team,) if scope.key_alias is None else (team, scope.key_alias)
 
 
 def admin_banner(scope: Scope, month: Month, team_name: str | None = None) -> str:
-    """The banner a platform admin sees above a report: exactly what is being looked at."""
+    """The banner a platform admin sees above a report: exactly what is being looked at.
+
+    Each name is shortened on its own, so that a long one cannot push the others out of the line.
+    """
+
+    def part(name: str) -> str:
+        return shorten(name, BANNER_PART_CHARS)
+
     if scope.tenant:
-        what = scope.label
+        what = part(scope.label)
     elif scope.key_alias is None:
-        what = f"{team_name or 'team'} (team {scope.team_id}, company-wide)"
+        what = f"{part(team_name or 'team')} (team {part(scope.team_id)}, company-wide)"
     else:
-        what = f"key alias {scope.key_alias} of {team_name or 'team'} (team {scope.team_id})"
+        team = f"{part(team_name or 'team')} (team {part(scope.team_id)})"
+        what = f"key alias {part(scope.key_alias)} of {team}"
     return f"Viewing as admin: {what}, {month.label}"
 
 

@@ -22,6 +22,7 @@ _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _JOINER = "\u2060"
 _TEXT_LEVEL_TRIGGERS = re.compile(r"[:@.]")
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ELLIPSIS = "\u2026"
 
 
 def clean(text: str) -> str:
@@ -29,6 +30,16 @@ def clean(text: str) -> str:
     text = _ESCAPE_SEQUENCE.sub("", text)
     text = _LINE_BREAKS.sub(" ", text)
     return _INVISIBLE_CONTROLS.sub("", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """One clean line of at most `limit` characters; a longer one is cut and ends with an ellipsis."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    line = " ".join(clean(text).split())
+    if len(line) <= limit:
+        return line
+    return line[: limit - 1].rstrip() + ELLIPSIS
 
 
 def markdown_literal(text: str) -> str:

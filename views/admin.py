@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, problems, report_layout, signin
+from dashboard import data, health, problems, report_layout, signin, text
 from usage_core import display
 from usage_core.access import visible_tenants
-from usage_core.errors import InputError, UpstreamError
+from usage_core.errors import UsageError
+from usage_core.litellm import TeamSummary
 from usage_core.selection import select
 
 TEAM, TENANT = "LiteLLM team", "Tenant"
@@ -46,6 +47,15 @@ def _on_month() -> None:
     st.query_params["month"] = str(st.session_state["pick_month"])
 
 
+def _team_label(teams: dict[str, TeamSummary], team_id: str) -> str:
+    alias = teams[team_id].alias if team_id in teams else None
+    return text.option("{} ({})", alias, team_id) if alias else text.option("{}", team_id)
+
+
+def _alias_label(alias: str) -> str:
+    return text.option("{}", alias) if alias else text.option("Whole team (company-wide)")
+
+
 session = signin.require_session()
 if not session.user.is_platform_admin:  # navigation already hides this page; refuse anyway
     st.stop()
@@ -58,7 +68,7 @@ elif params.get("team"):
 else:
     mode = st.session_state.pop("admin_mode_next", TEAM)
 
-st.caption(
+text.caption(
     "Look at any LiteLLM team, one key alias of it, or any tenant of any organization. "
     "Every view is written to the audit log."
 )
@@ -73,8 +83,10 @@ try:
         tenants = []
     else:
         tenants = list(data.tenants(config))
-except UpstreamError as problem:
-    problems.upstream_error(problem, key="retry_admin")
+except UsageError as problem:
+    where = "team list" if mode == TEAM else "tenant list"
+    incident = problems.failure(problem, session, where=where, key="retry_admin")
+    problems.audit_admin_failure(session, None, None, incident.reference)
     st.stop()
 
 selection = select(session.user, tenants, params)
@@ -90,14 +102,14 @@ with pickers:
         st.selectbox(
             "Team",
             team_ids,
-            format_func=lambda t: f"{teams[t].alias} ({t})" if t in teams and teams[t].alias else t,
+            format_func=lambda t: _team_label(teams, t),
             key="pick_team",
             on_change=_on_team,
         )
         if scope is not None:
             try:
                 aliases = [WHOLE_TEAM, *data.key_aliases(config, scope.team_id)]
-            except (UpstreamError, InputError):
+            except UsageError:  # the report below says what failed
                 aliases = [WHOLE_TEAM]
             if scope.key_alias and scope.key_alias not in aliases:
                 aliases.append(scope.key_alias)
@@ -105,7 +117,7 @@ with pickers:
             st.selectbox(
                 "Key alias",
                 aliases,
-                format_func=lambda a: a or "Whole team (company-wide)",
+                format_func=_alias_label,
                 key="pick_alias",
                 on_change=_on_alias,
             )
@@ -115,19 +127,23 @@ with pickers:
         st.selectbox(
             "Tenant",
             list(everyone),
-            format_func=lambda n: f"{everyone[n].display_name} · {everyone[n].org_id}",
+            format_func=lambda n: text.option("{} · {}", everyone[n].display_name, everyone[n].org_id),
             key="pick_admin_tenant",
             on_change=_on_tenant,
         )
 refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
 
-for notice in selection.notices:
-    st.warning(notice, icon=":material/link_off:")
+for notice in selection.notices:  # they quote the URL: shown whole as text
+    text.warning("{}", notice, icon=":material/link_off:")
 if scope is None:
-    st.info(resolution.reason if mode == TENANT else "LiteLLM lists no teams.", icon=":material/inbox:")
-    st.stop()
-team_name = teams[scope.team_id].alias if mode == TEAM and scope.team_id in teams else None
-st.info(display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
-tenant_name = resolution.tenant.display_name if resolution.tenant else None
-heading = display.heading(scope, tenant_name, team_name)
-report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+    if mode == TENANT:
+        text.info("{}", resolution.reason, icon=":material/inbox:")
+    else:
+        text.info("LiteLLM lists no teams.", icon=":material/inbox:")
+else:
+    team_name = teams[scope.team_id].alias if mode == TEAM and scope.team_id in teams else None
+    text.info("{}", display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
+    tenant_name = resolution.tenant.display_name if resolution.tenant else None
+    heading = display.heading(scope, tenant_name, team_name)
+    report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+health.source_health(session)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, problems, report_layout, signin
+from dashboard import data, problems, report_layout, signin, text
 from usage_core import display
 from usage_core.access import Outcome, visible_tenants
-from usage_core.errors import UpstreamError
+from usage_core.errors import UsageError
 from usage_core.selection import select
 
 
@@ -24,8 +24,8 @@ def _on_month() -> None:
 session = signin.require_session()
 try:
     tenants = data.tenants(session.settings)
-except UpstreamError as problem:
-    problems.upstream_error(problem, key="retry_tenants")
+except UsageError as problem:  # the tenant source is down, or not configured at all
+    problems.failure(problem, session, where="tenant list", key="retry_tenants")
     st.stop()
 
 selection = select(session.user, tenants, st.query_params.to_dict())
@@ -38,7 +38,7 @@ if options:
     st.sidebar.selectbox(
         "Tenant",
         list(options),
-        format_func=lambda name: options[name].display_name,
+        format_func=lambda name: text.option("{}", options[name].display_name),
         key="pick_tenant",
         on_change=_on_tenant,
         placeholder="A LiteLLM team (from the Admin page)",
@@ -47,17 +47,17 @@ if options:
         report_layout.tenant_caption(resolution.tenant)
 refresh, as_of_slot = report_layout.sidebar_month(month, _on_month)
 
-for notice in selection.notices:
-    st.warning(notice, icon=":material/link_off:")
+for notice in selection.notices:  # they quote the URL: shown whole as text
+    text.warning("{}", notice, icon=":material/link_off:")
 
 if resolution.outcome is Outcome.NO_TENANT:
     with st.container(border=True):
-        st.subheader(":material/inbox: No active tenant found for your organization", anchor=False)
-        st.caption("When your platform team sets up a tenant for you, its usage will appear here.")
+        text.subheader(":material/inbox: No active tenant found for your organization")
+        text.caption("When your platform team sets up a tenant for you, its usage will appear here.")
 elif resolution.scope is None:  # a tenant whose key is still being set up
-    heading = resolution.tenant.display_name if resolution.tenant else "Usage"
-    report_layout.header(heading, month, [display.BADGE_DEMO] if session.demo else [])
-    st.info(resolution.reason, icon=":material/hourglass_empty:")
+    heading = (resolution.tenant.display_name,) if resolution.tenant else ("Usage",)
+    report_layout.title_with_badges(heading, month, [display.BADGE_DEMO] if session.demo else [])
+    text.info("{}", resolution.reason, icon=":material/hourglass_empty:")
 else:
     scope = resolution.scope
     heading = display.heading(scope, resolution.tenant.display_name if resolution.tenant else None)
