@@ -7,11 +7,11 @@ that script: Python reads it from the next session's request and parses it as un
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 
 import streamlit as st
 
+from dashboard import text
 from usage_core.deep_link import DeepLink, deep_link, parse
 
 RETURN_COOKIE = "usage_dashboard_return_to"
@@ -23,11 +23,8 @@ _RESUMED = "_return_to_resumed"
 
 def _set_cookie(name: str, value: str | None, max_age: int) -> None:
     # Emitted on every run that needs it: a run can be superseded before the browser draws it, and
-    # setting a cookie again is harmless. json.dumps quotes the value; "<" is escaped so that no
-    # value can close the script element.
-    cookie = json.dumps(f"{name}={value or ''}; path=/; max-age={max_age}; samesite=lax")
-    cookie = cookie.replace("<", "\\u003c")
-    st.html(f"<script>document.cookie = {cookie};</script>", unsafe_allow_javascript=True)
+    # setting a cookie again is harmless.
+    text.set_cookie(name, value or "", max_age)
 
 
 def _clear_cookie(name: str) -> None:

@@ -22,6 +22,7 @@ tests/e2e/test_hostile_browser.py, and with AppTest, tests/test_hostile_text.py)
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -166,3 +167,10 @@ def table(frame: Any, *, text_columns: Sequence[str], **options: Any) -> None:
     for column in text_columns:
         shown[column] = shown[column].map(cell)
     st.dataframe(shown, **options)
+
+
+def set_cookie(name: str, value: str, max_age: int) -> None:
+    """Set (max_age 0: clear) a cookie in this browser with the one script of our own that the app runs."""
+    # json.dumps quotes the value (ASCII only); "<" is escaped so no value can close the script element.
+    cookie = json.dumps(f"{name}={value}; path=/; max-age={max_age}; samesite=lax").replace("<", "\\u003c")
+    st.html(f"<script>document.cookie = {cookie};</script>", unsafe_allow_javascript=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -409,3 +410,99 @@ def test_without_a_tenant_source_a_team_export_works_and_a_tenant_export_says_wh
     (record,) = assert_failed(tenant, 2, "No tenant source: set TENANTS_FILE")
     assert record["outcome"] == "error"
     assert_failed(cli("tenants"), 2, "No tenant source")
+
+
+# -- overview -------------------------------------------------------------------------------------
+
+HOSTILE_TENANTS_YAML = """
+- metadata: {name: acme-prod}
+  spec: {orgId: acme, displayName: "=HYPERLINK(\\"http://evil.example\\")"}
+  status: {litellmTeamId: team-acme-7f3a, litellmKeyAlias: acme-prod}
+- metadata: {name: acme-dev}
+  spec: {orgId: acme, displayName: "Dev \\e[31mred\\e[0m \\e]8;;http://evil.example\\e\\\\link\\e]8;;\\e\\\\"}
+  status: {litellmTeamId: team-acme-7f3a, litellmKeyAlias: acme-dev}
+- metadata: {name: globex-web}
+  spec: {orgId: globex, displayName: Globex Web}
+  status: {litellmTeamId: team-globex-19c2, litellmKeyAlias: globex-web}
+"""
+
+
+@pytest.fixture
+def hostile_http(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The emulator over loopback HTTP with tenants whose display names try formulas and escapes."""
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text(HOSTILE_TENANTS_YAML)
+    with serve(DemoLiteLLM(master_key=SECRET)) as url:
+        monkeypatch.setenv("LITELLM_BASE_URL", url)
+        monkeypatch.setenv("LITELLM_MASTER_KEY", SECRET)
+        monkeypatch.setenv("TENANTS_FILE", str(tenants))
+        yield url
+
+
+def test_overview_json_nests_tenants_and_equals_their_exports(hostile_http: str) -> None:
+    code, text, err = cli("overview", "--month", "2026-10", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(text)
+    assert doc["month"] == "2026-10" and len(doc["teams"]) == 3  # every LiteLLM team, tenants or not
+    teams = {t["team_id"]: t for t in doc["teams"]}
+    acme = teams["team-acme-7f3a"]
+    assert [t["tenant"] for t in acme["tenants"]] == ["acme-prod", "acme-dev"]  # by display name
+    assert teams["team-initech-5b8e"]["tenants"] == []  # a team no tenant points at
+    for team in doc["teams"]:
+        for tenant in team["tenants"]:
+            export = json.loads(
+                cli("export", "--tenant", tenant["tenant"], "--month", "2026-10", "--format", "json")[1]
+            )["totals"]
+            assert {k: tenant[k] for k in ("requests", "input_tokens", "output_tokens")} == {
+                k: export[k] for k in ("requests", "input_tokens", "output_tokens")
+            }
+            assert tenant["spend"] == pytest.approx(export["spend"], rel=1e-12)
+    # the team's figures cover all of its keys: more than its tenants' (acme-prod-eu has no tenant here)
+    team_export = json.loads(
+        cli("export", "--team", "team-acme-7f3a", "--month", "2026-10", "--format", "json")[1]
+    )
+    assert acme["requests"] == team_export["totals"]["requests"] > sum(t["requests"] for t in acme["tenants"])
+    assert acme["projected_spend"] == pytest.approx(acme["spend"])  # a past month: its actuals
+
+
+def test_overview_of_one_org(hostile_http: str) -> None:
+    doc = json.loads(cli("overview", "--org", "globex", "--format", "json")[1])
+    assert [t["team_id"] for t in doc["teams"]] == ["team-globex-19c2"]
+    assert [t["tenant"] for t in doc["teams"][0]["tenants"]] == ["globex-web"]
+    assert_failed(cli("overview", "--org", "nobody"), 2, "Organization 'nobody' has no tenant")
+
+
+def test_overview_table_and_csv_keep_outside_text_inert(hostile_http: str) -> None:
+    code, table, err = cli("overview", "--org", "acme")
+    assert code == 0, err
+    assert "\x1b" not in table and "\x07" not in table
+    assert "Dev red link" in table.replace("  ", " ")
+    assert table.splitlines()[0].split()[:3] == ["TEAM", "/", "TENANT"]
+    code, text, _ = cli("overview", "--org", "acme", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:6] == ["level", "team_id", "team_alias", "tenant", "display_name", "key_alias"]
+    names = {r[3]: r[4] for r in rows[1:] if r[0] == "tenant"}
+    assert names["acme-prod"] == '\'=HYPERLINK("http://evil.example")'  # never a formula
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (("overview", "--month", "2026-13"), "month 01-12"),
+        (("overview", "--month", "2999-01"), "future"),
+        (("overview", "--format", "xml"), "invalid choice"),
+    ],
+)
+def test_overview_bad_input_exits_2(argv: tuple[str, ...], fragment: str) -> None:
+    assert_failed(cli(*argv), 2, fragment)
+
+
+def test_overview_when_litellm_is_down_exits_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "t.yaml").write_text(TENANTS_YAML)
+    monkeypatch.setenv("LITELLM_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("LITELLM_MASTER_KEY", SECRET)
+    monkeypatch.setenv("TENANTS_FILE", str(tmp_path / "t.yaml"))
+    assert_failed(cli("overview"), 3, "did not answer")

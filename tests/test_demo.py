@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from usage_core.access import Outcome, UsageRequest, resolve
-from usage_core.demo import DEMO_MASTER_KEY, DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM
+from usage_core.demo import DEMO_MASTER_KEY, DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM, platform_teams
 from usage_core.identity import user_from_claims
 from usage_core.litellm import LiteLLMClient
 from usage_core.months import Month
@@ -143,3 +144,79 @@ def test_key_list_pages_and_exact_alias_filter() -> None:
     assert [k["key_alias"] for k in exact["keys"]] == ["acme-prod"]
     hashes = get(demo, "/key/list", team_id="team-acme-7f3a")
     assert all(isinstance(k, str) and len(k) == 64 for k in hashes["keys"])
+
+
+def test_daily_activity_of_several_teams_splits_them_by_entity() -> None:
+    demo = DemoLiteLLM(now=NOW)
+    both = get(
+        demo,
+        "/team/daily/activity",
+        team_ids="team-acme-7f3a,team-initech-5b8e",
+        start_date="2026-11-27",
+        end_date="2026-11-27",
+        page_size=1000,
+    )
+    (day,) = both["results"]
+    entities = day["breakdown"]["entities"]
+    assert set(entities) == {"team-acme-7f3a", "team-initech-5b8e"}
+    assert entities["team-acme-7f3a"]["metadata"] == {"team_alias": "Acme Corp"}
+    alone = get(
+        demo,
+        "/team/daily/activity",
+        team_ids="team-acme-7f3a",
+        start_date="2026-11-27",
+        end_date="2026-11-27",
+    )
+    assert entities["team-acme-7f3a"]["metrics"] == alone["results"][0]["metrics"]
+    requests = sum(e["metrics"]["api_requests"] for e in entities.values())
+    assert requests == day["metrics"]["api_requests"]
+    aliases = {k["metadata"]["key_alias"] for k in entities["team-acme-7f3a"]["api_key_breakdown"].values()}
+    assert aliases == {"acme-prod", "acme-prod-eu", "acme-dev"}
+
+
+def test_aggregated_daily_activity_is_one_answer_with_top_keys_only() -> None:
+    demo = DemoLiteLLM(now=NOW)
+    params = {
+        "team_ids": "team-acme-7f3a,team-globex-19c2",
+        "start_date": "2026-11-01",
+        "end_date": "2026-11-30",
+    }
+    top1 = get(demo, "/team/daily/activity/aggregated", **params, api_key_limit=1)
+    assert top1["metadata"]["total_pages"] == 1 and top1["metadata"]["has_more"] is False
+    assert [r["date"] for r in top1["results"]] == [f"2026-11-{d:02d}" for d in range(27, 0, -1)]
+    assert top1["metadata"]["total_api_keys"] == 6
+    assert top1["metadata"]["entity_total_api_keys"] == {"team-acme-7f3a": 3, "team-globex-19c2": 3}
+    keys = {t for r in top1["results"] for t in r["breakdown"]["api_keys"]}
+    assert len(keys) == 1  # only the biggest spender's per-key rows
+    paged = get(demo, "/team/daily/activity", **params, page_size=1000)
+    by_day = {r["date"]: r for r in paged["results"]}
+    for result in top1["results"]:
+        for team, entity in result["breakdown"]["entities"].items():
+            expected = by_day[result["date"]]["breakdown"]["entities"][team]["metrics"]
+            assert entity["metrics"]["api_requests"] == expected["api_requests"]
+            assert entity["metrics"]["spend"] == pytest.approx(expected["spend"], rel=1e-12)
+    wide = get(demo, "/team/daily/activity/aggregated", **params, api_key_limit=1000)
+    assert len({t for r in wide["results"] for t in r["breakdown"]["api_keys"]}) == 6
+    too_long = {**params, "start_date": "2025-01-01"}
+    assert "400 days" in get(demo, "/team/daily/activity/aggregated", **too_long)["detail"]["error"]
+    assert get(demo, "/team/daily/activity/aggregated", **params, api_key_limit=1001)["error"]
+    older = DemoLiteLLM(now=NOW, aggregated_activity=False)
+    assert get(older, "/team/daily/activity/aggregated", **params) == {"detail": "Not Found"}
+
+
+def test_v2_team_list_counts_keys_and_bounds_the_page() -> None:
+    demo = DemoLiteLLM(now=NOW, teams=platform_teams(250))
+    page = get(demo, "/v2/team/list", page=3, page_size=100)
+    assert (page["total"], page["total_pages"], len(page["teams"])) == (250, 3, 50)
+    assert page["teams"][0]["team_id"] == "team-p0200" and page["teams"][0]["keys_count"] == 2
+    assert "page_size" in get(demo, "/v2/team/list", page_size=101)["error"]["message"]
+
+
+def test_the_platform_dataset_has_every_kind_of_team() -> None:
+    teams = platform_teams(1000)
+    assert len({t.team_id for t in teams}) == 1000
+    assert {len(t.keys) for t in teams} == {1, 2, 3, 4, 5}
+    assert sum(1 for t in teams if any(k.alias is None for k in t.keys)) == 200
+    assert {t.budget_ratio for t in teams} == {0.8, 1.05, 1.3, 2.0, None}
+    assert all(abs(sum(k.share for k in t.keys) - 1) < 1e-9 for t in teams)
+    assert platform_teams(1000) == teams  # deterministic

@@ -170,6 +170,8 @@ def test_json_shape() -> None:
         "key_budget",
         "rate_limits",
         "as_of",
+        "previous",
+        "forecast",
     }
     assert set(doc["budget"]) == {"max_budget", "spend", "remaining", "reset_at"}
     assert doc["rate_limits"] == {"rpm": 100, "tpm": 5000}

@@ -1,4 +1,4 @@
-"""The operator CLI: `usage-dashboard tenants` and `usage-dashboard export`.
+"""The operator CLI: `usage-dashboard tenants`, `usage-dashboard export` and `usage-dashboard overview`.
 
 It acts with the master key, as a platform admin would. Exit codes: 0 success; 2 bad input (flags,
 month, unknown tenant or team, configuration); 3 the tenant source or LiteLLM failed; 1 anything
@@ -31,11 +31,14 @@ from usage_core.errors import (
     UpstreamError,
     UsageError,
 )
+from usage_core.forecast import Outlook
 from usage_core.identity import Role, User
 from usage_core.months import Month, utc_now
+from usage_core.overview import OperatorOverview, OperatorTeam
 from usage_core.plaintext import terminal_text
 from usage_core.service import UsageService, build_service
 from usage_core.tenants import SkippedTenant, Tenant
+from usage_core.usage import Metrics
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_UPSTREAM = 0, 1, 2, 3
 PROG = "usage-dashboard"
@@ -69,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--month", metavar="YYYY-MM", help="default: the current UTC month")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", metavar="FILE", type=Path, help="write here instead of stdout")
+    overview = commands.add_parser("overview", help="every team (or one org's) with its tenants, for a month")
+    overview.add_argument("--month", metavar="YYYY-MM", help="default: the current UTC month")
+    overview.add_argument("--org", metavar="ORG", help="only the teams of this org's tenants (spec.orgId)")
+    overview.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    overview.add_argument("--output", metavar="FILE", type=Path, help="write here instead of stdout")
     return parser
 
 
@@ -196,6 +204,74 @@ def _export(service: UsageService, args: argparse.Namespace, horizon: int, trail
     return report.to_csv() if args.format == "csv" else json.dumps(report.to_json(), indent=2) + "\n"
 
 
+def _overview(service: UsageService, args: argparse.Namespace, horizon: int) -> str:
+    month = Month.parse_or_current(args.month, horizon=horizon)
+    result = service.operator_overview(month, org=args.org)
+    if args.format == "json":
+        return json.dumps(result.to_json(), indent=2) + "\n"
+    if args.format == "csv":
+        return result.to_csv()
+    return _overview_table(result)
+
+
+def _outlook_text(team: OperatorTeam) -> str:
+    outlook = team.row.outlook
+    if outlook.outlook is Outlook.RUNS_OUT and outlook.runs_out_on:
+        return f"runs out {outlook.runs_out_on.isoformat()}"
+    if outlook.outlook is Outlook.REACHED:
+        return f"reached {outlook.reached_on.isoformat()}" if outlook.reached_on else "over budget"
+    return str(outlook.outlook).replace("_", " ")
+
+
+def _overview_table(result: OperatorOverview) -> str:
+    header = ("TEAM / TENANT", "NAME", "SPEND", "REQUESTS", "INPUT", "OUTPUT", "BUDGET", "SPENT", "PROJECTED")
+    rows: list[tuple[str, ...]] = [(*header, "OUTLOOK")]
+    for team in result.teams:
+        t = team.row
+        rows.append(
+            (
+                terminal_text(t.team_id),
+                terminal_text(t.team_alias or "-"),
+                *_figures(t.totals),
+                _money(t.budget.max_budget),
+                _money(t.budget.spend),
+                _money(t.projected_spend),
+                _outlook_text(team),
+            )
+        )
+        for tenant in team.tenants:
+            name = terminal_text(tenant.display_name)
+            figures = _figures(tenant.totals) if tenant.totals else ("-", "-", "-", "-")
+            rows.append(
+                (
+                    "  " + terminal_text(tenant.tenant),
+                    name if tenant.key_alias else f"{name} (no key yet)",
+                    *figures,
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if 2 <= i <= 8 and n else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for n, row in enumerate(rows)
+    ]
+    return "\n".join(lines) + f"\n{result.month.label}: {len(result.teams)} teams\n"
+
+
+def _figures(m: Metrics) -> tuple[str, str, str, str]:
+    return (_money(m.spend), f"{m.requests:,}", f"{m.input_tokens:,}", f"{m.output_tokens:,}")
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
 def _write(text: str, output: Path | None, stdout: TextIO) -> None:
     if output is None:
         stdout.write(text)
@@ -229,12 +305,15 @@ def run(
         if trail is not None:
             trail.open(settings.audit_log_file)
         service = build_service(settings)
-        if trail is None:
+        if args.command == "tenants":
             tenants = service.tenants()
             stdout.write(_tenants_table(tenants) if args.format == "table" else _tenants_json(tenants))
             for entry in service.skipped_tenants():
                 stderr.write(_skipped_line(entry))
+        elif args.command == "overview":
+            _write(_overview(service, args, settings.months_horizon), args.output, stdout)
         else:
+            assert trail is not None
             _write(_export(service, args, settings.months_horizon, trail), args.output, stdout)
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_INPUT

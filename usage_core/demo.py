@@ -15,7 +15,7 @@ import bisect
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -90,7 +90,12 @@ class DemoTeam:
 
     def token(self, key: DemoKey) -> str:
         """The key's sha256 'hash', as LiteLLM stores it."""
-        return hashlib.sha256(f"demo:{self.team_id}:{key.alias}".encode()).hexdigest()
+        return _token(self.team_id, key.alias)
+
+
+@lru_cache(maxsize=1 << 14)
+def _token(team_id: str, alias: str | None) -> str:
+    return hashlib.sha256(f"demo:{team_id}:{alias}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,35 @@ def benchmark_team(requests_per_month: int, *, tenants: int = 5, team_id: str = 
     )
 
 
+def platform_teams(count: int) -> tuple[DemoTeam, ...]:
+    """`count` customer teams of a large platform, for the platform overview's benchmark.
+
+    Team i has 1-4 tenant keys (every fifth team also a key without alias), uses 1-3 models, makes
+    20-420 requests a day on flat traffic, and has a budget from over-spent to generous, or none.
+    """
+    ratios = (0.8, 1.05, 1.3, 2.0, None)  # max budget as a multiple of this month's spend so far
+    teams = []
+    for i in range(count):
+        keys = [DemoKey(f"org{i:04d}-t{k}", 1.0) for k in range(1 + i % 4)]
+        if i % 5 == 0:
+            keys.append(DemoKey(None, 0.5))
+        share = 1.0 / sum(k.share for k in keys)
+        teams.append(
+            DemoTeam(
+                f"team-p{i:04d}",
+                f"Org {i:04d}",
+                tuple(DemoKey(k.alias, k.share * share) for k in keys),
+                daily_requests=20 + 400 * _unit("platform", i),
+                budget_ratio=ratios[i % len(ratios)],
+                rpm_limit=60 * (1 + i % 10),
+                tpm_limit=100_000 * (1 + i % 10),
+                weekly_pattern=False,
+                models=MODELS[: 1 + i % 3],
+            )
+        )
+    return tuple(teams)
+
+
 @dataclass(frozen=True)
 class _Segment:
     """Requests [lo, hi) of one cell that fall inside a spend-logs query."""
@@ -234,10 +268,12 @@ class DemoData:
         self.now = now.astimezone(UTC)
         self.today = self.now.date()
         self.first_day = Month.current(self.now).recent(months)[-1].first_day
+        self._by_id = {t.team_id: t for t in self.teams}
+        self._month_spend: dict[tuple[str, str | None, bool], float] = {}
 
     def team(self, team_id: str) -> DemoTeam | None:
         """A team by id."""
-        return next((t for t in self.teams if t.team_id == team_id), None)
+        return self._by_id.get(team_id)
 
     def cells(self, team: DemoTeam, day: date) -> tuple[Cell, ...]:
         """The non-empty cells of one team-day, in a fixed order."""
@@ -245,12 +281,17 @@ class DemoData:
 
     def month_spend(self, team: DemoTeam, key: DemoKey | None = None) -> float:
         """Spend in the current month (the budget period), for the team or one key."""
+        cache_key = (team.team_id, key.alias if key else None, key is not None)
+        cached = self._month_spend.get(cache_key)
+        if cached is not None:
+            return cached
         month = Month.current(self.now)
         total = 0.0
         for day in month.days(self.now):
             for cell in self.cells(team, day):
                 if key is None or team.keys[cell.key_index] == key:
                     total += cell.spend
+        self._month_spend[cache_key] = total
         return total
 
     def budget(self, team: DemoTeam) -> float | None:
@@ -266,7 +307,7 @@ class DemoData:
         return float(max(1, round(self.month_spend(team, key) * key.max_budget_ratio)))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 17)  # a 1,000-team platform reads ~60,000 team-days
 def _cells(team: DemoTeam, day: date, first_day: date, today: date) -> tuple[Cell, ...]:
     if not first_day <= day <= today:
         return ()
@@ -295,12 +336,16 @@ def _cells(team: DemoTeam, day: date, first_day: date, today: date) -> tuple[Cel
 
 
 def _metrics(cells: Sequence[Cell]) -> dict[str, Any]:
-    requests = sum(c.requests for c in cells)
-    failed = sum(c.failed for c in cells)
-    inp = sum(c.input_tokens for c in cells)
-    out = sum(c.output_tokens for c in cells)
+    requests = failed = inp = out = 0
+    spend = 0.0
+    for c in cells:  # one pass, in order: the same float sum as sum(c.spend for c in cells)
+        requests += c.requests
+        failed += c.failed
+        inp += c.input_tokens
+        out += c.output_tokens
+        spend += c.spend
     return {
-        "spend": sum(c.spend for c in cells),
+        "spend": spend,
         "prompt_tokens": inp,
         "completion_tokens": out,
         "cache_read_input_tokens": 0,
@@ -310,6 +355,102 @@ def _metrics(cells: Sequence[Cell]) -> dict[str, Any]:
         "failed_requests": failed,
         "api_requests": requests,
     }
+
+
+@dataclass(frozen=True)
+class _TeamDay:
+    """One team-day's counters, in the response shape: totals, per key, per model, per model and key."""
+
+    metrics: dict[str, Any]
+    keys: dict[str, tuple[DemoKey, dict[str, Any]]]
+    models: dict[str, dict[str, Any]]
+    model_keys: dict[str, dict[str, dict[str, Any]]]
+
+
+def _summarise(team: DemoTeam, cells: Sequence[Cell]) -> _TeamDay:
+    by_key: dict[str, list[Cell]] = {}
+    by_model: dict[str, list[Cell]] = {}
+    by_model_key: dict[str, dict[str, list[Cell]]] = {}
+    for cell in cells:
+        token = team.token(team.keys[cell.key_index])
+        model = team.models[cell.model_index].name
+        by_key.setdefault(token, []).append(cell)
+        by_model.setdefault(model, []).append(cell)
+        by_model_key.setdefault(model, {}).setdefault(token, []).append(cell)
+    return _TeamDay(
+        metrics=_metrics(cells),
+        keys={t: (team.keys[c[0].key_index], _metrics(c)) for t, c in by_key.items()},
+        models={m: _metrics(c) for m, c in by_model.items()},
+        model_keys={m: {t: _metrics(c) for t, c in keys.items()} for m, keys in by_model_key.items()},
+    )
+
+
+def _sum_metrics(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total = _metrics(())
+    for item in items:
+        _add_into(total, item)
+    return total
+
+
+def _add_into(total: dict[str, Any], item: dict[str, Any]) -> None:
+    for name, value in item.items():
+        total[name] += value
+
+
+def _aggregated_day(day: date, items: list[tuple[DemoTeam, _TeamDay]], top: set[str]) -> dict[str, Any]:
+    """One day of the aggregated endpoint: merged totals, per-team entities, top keys only."""
+
+    def key_entry(team: DemoTeam, key: DemoKey, metrics: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "metrics": metrics,
+            "metadata": {"key_alias": key.alias, "team_id": team.team_id, "key_exists": True},
+        }
+
+    models: dict[str, dict[str, Any]] = {}
+    for team, summary in items:
+        for model, metrics in summary.models.items():
+            entry = models.setdefault(
+                model, {"metrics": _metrics(()), "metadata": {}, "api_key_breakdown": {}}
+            )
+            _add_into(entry["metrics"], metrics)
+            for token, key_metrics in summary.model_keys[model].items():
+                if token in top:
+                    key = summary.keys[token][0]
+                    entry["api_key_breakdown"][token] = key_entry(team, key, key_metrics)
+    return {
+        "date": day.isoformat(),
+        "metrics": _sum_metrics(s.metrics for _, s in items),
+        "breakdown": {
+            "mcp_servers": {},
+            "models": models,
+            "model_groups": {},
+            "providers": {},
+            "endpoints": {},
+            "api_keys": {
+                token: key_entry(team, key, metrics)
+                for team, summary in items
+                for token, (key, metrics) in summary.keys.items()
+                if token in top
+            },
+            "entities": {
+                team.team_id: {
+                    "metrics": summary.metrics,
+                    "metadata": {"team_alias": team.alias},
+                    "api_key_breakdown": {
+                        token: key_entry(team, key, metrics)
+                        for token, (key, metrics) in summary.keys.items()
+                        if token in top
+                    },
+                }
+                for team, summary in items
+            },
+        },
+    }
+
+
+def _totals_metadata(totals: dict[str, Any]) -> dict[str, Any]:
+    """A response's `metadata` totals: total_spend, total_prompt_tokens, ..., total_api_requests."""
+    return {f"total_{k}" if k != "api_requests" else "total_api_requests": v for k, v in totals.items()}
 
 
 def _json(body: object, status: int = 200) -> httpx.Response:
@@ -339,7 +480,14 @@ class DemoLiteLLM:
     teams: Sequence[DemoTeam] = DEMO_TEAMS
     master_key: str = DEMO_MASTER_KEY
     daily_activity: bool = True  # False: answer 404 there, like proxies older than 1.66.3
+    aggregated_activity: bool = True  # False: no /team/daily/activity/aggregated (older proxies)
     on_request: Callable[[httpx.Request], None] | None = None
+    _rows: dict[tuple[object, ...], list[tuple[date, DemoTeam, Cell]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _team_days: dict[tuple[str, date], _TeamDay | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def data(self) -> DemoData:
@@ -363,6 +511,8 @@ class DemoLiteLLM:
         }
         if self.daily_activity:
             routes["/team/daily/activity"] = self._daily_activity
+            if self.aggregated_activity:
+                routes["/team/daily/activity/aggregated"] = self._daily_activity_aggregated
         handler = routes.get(request.url.path)
         if handler is None or request.method != "GET":
             return _json({"detail": "Not Found"}, 404)
@@ -414,14 +564,16 @@ class DemoLiteLLM:
 
     def _v2_team_list(self, query: dict[str, str]) -> httpx.Response:
         page, size = int(query.get("page", "1") or 1), int(query.get("page_size", "10") or 10)
-        teams = [self._team_object(t) for t in self.teams]
+        if page < 1 or not 1 <= size <= 100:
+            return _error(422, "page_size must be between 1 and 100")
+        chosen = self.teams[(page - 1) * size : page * size]
         return _json(
             {
-                "teams": teams[(page - 1) * size : page * size],
-                "total": len(teams),
+                "teams": [{**self._team_object(t), "keys_count": len(t.keys)} for t in chosen],
+                "total": len(self.teams),
                 "page": page,
                 "page_size": size,
-                "total_pages": math.ceil(len(teams) / size),
+                "total_pages": math.ceil(len(self.teams) / size),
             }
         )
 
@@ -462,19 +614,19 @@ class DemoLiteLLM:
 
     # -- daily aggregates -----------------------------------------------------------------------
 
-    def _daily_activity(self, query: dict[str, str]) -> httpx.Response:
-        try:
-            start = date.fromisoformat(query["start_date"])
-            end = date.fromisoformat(query["end_date"])
-        except (KeyError, ValueError):
-            return _json({"detail": {"error": "Please provide start_date and end_date"}}, 400)
-        page, size = int(query.get("page", "1") or 1), int(query.get("page_size", "10") or 10)
-        if page < 1 or size < 1:
-            return _json({"detail": f"page and page_size must be >= 1, got page={page}"}, 400)
-        team_ids = [t for t in query.get("team_ids", "").split(",") if t]
-        teams = [t for t in self.teams if not team_ids or t.team_id in team_ids]
+    def _activity_rows(
+        self, query: dict[str, str], start: date, end: date
+    ) -> list[tuple[date, DemoTeam, Cell]]:
+        """The raw daily rows a query selects, newest date first (cached: pages re-read them)."""
+        team_ids = tuple(t for t in query.get("team_ids", "").split(",") if t)
         api_key, model_filter = query.get("api_key"), query.get("model")
-        rows: list[tuple[date, DemoTeam, Cell]] = []
+        cache_key = (team_ids, start, end, api_key, model_filter)
+        rows = self._rows.get(cache_key)
+        if rows is not None:
+            return rows
+        wanted = set(team_ids)
+        teams = [t for t in self.teams if not wanted or t.team_id in wanted]
+        rows = []
         day = min(end, self.data.today)
         while day >= start:  # newest date first, like the proxy
             for team in teams:
@@ -485,36 +637,116 @@ class DemoLiteLLM:
                         continue
                     rows.append((day, team, cell))
             day -= timedelta(days=1)
+        if len(self._rows) >= 16:
+            self._rows.clear()
+        self._rows[cache_key] = rows
+        return rows
+
+    def _daily_activity(self, query: dict[str, str]) -> httpx.Response:
+        try:
+            start = date.fromisoformat(query["start_date"])
+            end = date.fromisoformat(query["end_date"])
+        except (KeyError, ValueError):
+            return _json({"detail": {"error": "Please provide start_date and end_date"}}, 400)
+        page, size = int(query.get("page", "1") or 1), int(query.get("page_size", "10") or 10)
+        if page < 1 or size < 1:
+            return _json({"detail": f"page and page_size must be >= 1, got page={page}"}, 400)
+        rows = self._activity_rows(query, start, end)
         chunk = rows[(page - 1) * size : page * size]
         results: dict[date, list[tuple[DemoTeam, Cell]]] = {}
         for day, team, cell in chunk:
             results.setdefault(day, []).append((team, cell))
-        all_cells = [cell for _, _, cell in chunk]
-        totals = _metrics(all_cells)
+        metadata = _totals_metadata(_metrics([cell for _, _, cell in chunk]))
+        metadata.update(page=page, total_pages=math.ceil(len(rows) / size), has_more=page * size < len(rows))
         return _json(
             {
                 "results": [self._daily_result(day, items) for day, items in results.items()],
-                "metadata": {
-                    **{
-                        f"total_{k}" if k != "api_requests" else "total_api_requests": v
-                        for k, v in totals.items()
-                    },
-                    "page": page,
-                    "total_pages": math.ceil(len(rows) / size),
-                    "has_more": page * size < len(rows),
-                },
+                "metadata": metadata,
             }
         )
 
+    def _daily_activity_aggregated(self, query: dict[str, str]) -> httpx.Response:
+        """All days in one answer, merged server-side; per-key breakdowns only for the top keys."""
+        try:
+            start = date.fromisoformat(query["start_date"])
+            end = date.fromisoformat(query["end_date"])
+        except (KeyError, ValueError):
+            return _json({"detail": {"error": "Please provide start_date and end_date"}}, 400)
+        if end < start or (end - start).days > 400:
+            return _json({"detail": {"error": "Date range must be at most 400 days"}}, 400)
+        limit = int(query.get("api_key_limit", "100") or 100)
+        if not 1 <= limit <= 1000:
+            return _error(422, "api_key_limit must be between 1 and 1000")
+        wanted = {t for t in query.get("team_ids", "").split(",") if t}
+        teams = [t for t in self.teams if not wanted or t.team_id in wanted]
+        api_key, model_filter = query.get("api_key"), query.get("model")
+        days: list[tuple[date, list[tuple[DemoTeam, _TeamDay]]]] = []
+        key_spend: dict[str, float] = {}
+        entity_keys: dict[str, set[str]] = {}
+        day = min(end, self.data.today)
+        while day >= start:
+            items = []
+            for team in teams:
+                summary = self._team_day(team, day, api_key, model_filter)
+                if summary is None:
+                    continue
+                items.append((team, summary))
+                for token, (_, metrics) in summary.keys.items():
+                    key_spend[token] = key_spend.get(token, 0.0) + metrics["spend"]
+                    entity_keys.setdefault(team.team_id, set()).add(token)
+            if items:
+                days.append((day, items))
+            day -= timedelta(days=1)
+        top = set(sorted(key_spend, key=lambda t: (-key_spend[t], t))[:limit])
+        metadata = _totals_metadata(_sum_metrics(s.metrics for _, items in days for _, s in items))
+        metadata.update(
+            page=1,
+            total_pages=1,
+            has_more=False,
+            api_key_limit=limit,
+            total_api_keys=len(key_spend),
+            entity_total_api_keys={team: len(keys) for team, keys in entity_keys.items()},
+        )
+        return _json(
+            {"results": [_aggregated_day(day, items, top) for day, items in days], "metadata": metadata}
+        )
+
+    def _team_day(
+        self, team: DemoTeam, day: date, api_key: str | None, model_filter: str | None
+    ) -> _TeamDay | None:
+        """One team-day's counters (None without requests); unfiltered ones are kept for reuse."""
+        cache_key = (team.team_id, day)
+        if not api_key and not model_filter and cache_key in self._team_days:
+            return self._team_days[cache_key]
+        cells = [
+            c
+            for c in self.data.cells(team, day)
+            if (not api_key or team.token(team.keys[c.key_index]) == api_key)
+            and (not model_filter or team.models[c.model_index].name == model_filter)
+        ]
+        summary = _summarise(team, cells) if cells else None
+        if not api_key and not model_filter:
+            self._team_days[cache_key] = summary
+        return summary
+
     def _daily_result(self, day: date, items: list[tuple[DemoTeam, Cell]]) -> dict[str, Any]:
-        by_key: dict[str, tuple[DemoTeam, DemoKey, list[Cell]]] = {}
-        by_model: dict[str, dict[str, tuple[DemoTeam, DemoKey, list[Cell]]]] = {}
+        """One day's result of the paginated endpoint, from this page's rows of that day."""
+        Group = tuple[DemoTeam, DemoKey, list[Cell]]
+        by_key: dict[str, Group] = {}
+        by_model: dict[str, dict[str, Group]] = {}
+        by_team: dict[str, tuple[DemoTeam, list[Cell], dict[str, Group]]] = {}
         for team, cell in items:
             key = team.keys[cell.key_index]
             token = team.token(key)
-            by_key.setdefault(token, (team, key, []))[2].append(cell)
             model = team.models[cell.model_index].name
+            entity = by_team.setdefault(team.team_id, (team, [], {}))
+            entity[1].append(cell)
+            by_key.setdefault(token, (team, key, []))[2].append(cell)
             by_model.setdefault(model, {}).setdefault(token, (team, key, []))[2].append(cell)
+            entity[2].setdefault(token, (team, key, []))[2].append(cell)
+        model_cells: dict[str, list[Cell]] = {}
+        for team, cell in items:
+            model_cells.setdefault(team.models[cell.model_index].name, []).append(cell)
 
         def key_entry(team: DemoTeam, key: DemoKey, cells: list[Cell]) -> dict[str, Any]:
             return {
@@ -528,16 +760,23 @@ class DemoLiteLLM:
             "breakdown": {
                 "models": {
                     model: {
-                        "metrics": _metrics([c for _, _, cells in keys.values() for c in cells]),
+                        "metrics": _metrics(model_cells[model]),
                         "metadata": {},
-                        "api_key_breakdown": {tok: key_entry(*entry) for tok, entry in keys.items()},
+                        "api_key_breakdown": {tok: key_entry(*entry) for tok, entry in model_keys.items()},
                     }
-                    for model, keys in by_model.items()
+                    for model, model_keys in by_model.items()
                 },
                 "api_keys": {tok: key_entry(*entry) for tok, entry in by_key.items()},
                 "providers": {},
                 "endpoints": {},
-                "entities": {},
+                "entities": {
+                    team_id: {
+                        "metrics": _metrics(cells),
+                        "metadata": {"team_alias": team.alias},
+                        "api_key_breakdown": {tok: key_entry(*entry) for tok, entry in team_keys.items()},
+                    }
+                    for team_id, (team, cells, team_keys) in by_team.items()
+                },
             },
         }
 

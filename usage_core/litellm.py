@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +41,10 @@ SPEND_LOGS_PAGE_SIZE = 1000  # LiteLLM's maximum for /spend/logs/v2
 # fallback under 300 MB and read 100k rows as fast as 8 (the proxy serialises them anyway).
 SPEND_LOGS_CONCURRENCY = 4
 KEYS_PAGE_SIZE = 100  # LiteLLM's maximum for /key/list
+TEAMS_PAGE_SIZE = 100  # LiteLLM's maximum for /v2/team/list
+# Team ids per daily-activity request: 100 UUIDs make a ~3.8 kB query string, well under the 8 kB
+# that common proxies and servers accept in a request line.
+TEAM_BATCH_SIZE = 100
 MAX_PAGES = 5000  # requests for one team-month: beyond this we refuse rather than show partial totals
 
 T = TypeVar("T")
@@ -84,6 +88,14 @@ class KeyInfo:
     budget_reset_at: datetime | None
     created_at: datetime | None
     blocked: bool
+
+
+@dataclass(frozen=True)
+class TeamListing:
+    """A team as the platform overview lists it: budget, limits and how many keys it has."""
+
+    info: TeamInfo
+    keys: int | None  # None: the proxy did not say
 
 
 @dataclass
@@ -241,6 +253,111 @@ class SpendLogAggregator:
     def rows_seen(self) -> int:
         """Distinct request ids seen so far."""
         return len(self._seen)
+
+
+def team_info_from(info: Mapping[str, Any], team_id: str = "") -> TeamInfo:
+    """A TeamInfo from one team object (/team/info's team_info, or an item of /v2/team/list)."""
+    alias = info.get("team_alias")
+    duration = info.get("budget_duration")
+    return TeamInfo(
+        team_id=str(info.get("team_id") or team_id),
+        alias=alias if isinstance(alias, str) else None,
+        max_budget=_number(info.get("max_budget")),
+        spend=_number(info.get("spend"), 0.0) or 0.0,
+        budget_duration=duration if isinstance(duration, str) else None,
+        budget_reset_at=parse_timestamp(info.get("budget_reset_at")),
+        rpm_limit=_optional_int(info.get("rpm_limit")),
+        tpm_limit=_optional_int(info.get("tpm_limit")),
+    )
+
+
+def key_info_from(k: Mapping[str, Any]) -> KeyInfo:
+    """A KeyInfo from one full key object of /key/list."""
+    alias = k.get("key_alias")
+    return KeyInfo(
+        token=str(k.get("token")),
+        alias=alias if isinstance(alias, str) and alias else None,
+        spend=_number(k.get("spend"), 0.0) or 0.0,
+        max_budget=_number(k.get("max_budget")),
+        budget_reset_at=parse_timestamp(k.get("budget_reset_at")),
+        created_at=parse_timestamp(k.get("created_at")),
+        blocked=bool(k.get("blocked")),
+    )
+
+
+_METRIC_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "api_requests",
+    "successful_requests",
+    "failed_requests",
+)
+
+
+def entity_metrics(raw: object) -> Metrics:
+    """metrics_from_daily's result, faster for the well-formed objects an overview reads by thousands."""
+    if type(raw) is dict:
+        counts = [raw.get(name) for name in _METRIC_FIELDS]
+        spend = raw.get("spend")
+        if all(type(c) is int for c in counts) and type(spend) in (float, int):
+            inp, out, total, requests, ok, failed = cast(list[int], counts)
+            return Metrics(inp, out, total, requests, ok, failed, float(cast(float, spend)) or 0.0)
+    return metrics_from_daily(raw)  # anything unusual: the strict, forgiving parser
+
+
+def team_day_entries(
+    body: Mapping[str, Any], month: Month, last_day: date
+) -> Iterator[tuple[str, date, Mapping[str, Any]]]:
+    """Each (team id, day, entry) of one multi-team daily-activity answer, by `breakdown.entities`.
+
+    Each day's `entities` holds one entry per team: its metrics, and its keys' in
+    `api_key_breakdown`. Days outside the month or after `last_day` are skipped.
+    """
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise LiteLLMProtocolError("LiteLLM's daily activity answer has no results list.")
+    for result in results:
+        if not isinstance(result, Mapping):
+            raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a malformed day.")
+        try:
+            day = date.fromisoformat(str(result.get("date")))
+        except ValueError:
+            raise LiteLLMProtocolError("LiteLLM's daily activity answer holds a bad date.") from None
+        if not month.first_day <= day <= min(month.last_day, last_day):
+            continue
+        breakdown = result.get("breakdown")
+        entities = breakdown.get("entities") if isinstance(breakdown, Mapping) else None
+        if not isinstance(entities, Mapping):
+            if metrics_from_daily(result.get("metrics")) == Metrics():
+                continue
+            raise LiteLLMProtocolError(
+                "LiteLLM's daily activity answer has no per-team breakdown (entities) for several teams."
+            )
+        for team_id, entry in entities.items():
+            if type(entry) is dict or isinstance(entry, Mapping):  # JSON gives dicts: skip the ABC check
+                yield str(team_id), day, entry
+
+
+def add_teams_activity_page(
+    builders: Mapping[str, TeamUsageBuilder], body: Mapping[str, Any], *, aliases: bool, last_day: date
+) -> None:
+    """Fold one multi-team daily-activity page into one builder per team (all of one month)."""
+    month = next(iter(builders.values())).month
+    for team_id, day, entry in team_day_entries(body, month, last_day):
+        builder = builders.get(team_id)
+        if builder is None:
+            continue  # "Unassigned" rows, or a team we did not ask for
+        builder.add_team_day(day, metrics_from_daily(entry.get("metrics")))
+        per_key = entry.get("api_key_breakdown")
+        for key_entry in (per_key if aliases and isinstance(per_key, Mapping) else {}).values():
+            alias = _alias_of(key_entry)
+            if alias is not None:
+                builder.add_alias_day(alias, day, metrics_from_daily(key_entry.get("metrics")))
+
+
+def _batches(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _retry_on(exc: Exception) -> bool:
@@ -423,6 +540,182 @@ class LiteLLMClient:
                     blocked=bool(k.get("blocked")),
                 )
         return list(keys.values())
+
+    def list_team_listings(self) -> list[TeamListing]:
+        """Every team with budget, limits and key count: /v2/team/list in pages of 100.
+
+        Proxies without /v2/team/list answer from /team/list (which embeds each team's keys);
+        when neither says how many keys a team has, /key/list is read once for all teams.
+        """
+
+        def page(number: int) -> Mapping[str, Any]:
+            body = self.get_json("/v2/team/list", {"page": number, "page_size": TEAMS_PAGE_SIZE})
+            if not isinstance(body, Mapping) or not isinstance(body.get("teams"), list):
+                raise LiteLLMProtocolError("LiteLLM's /v2/team/list answer has no teams list.")
+            return body
+
+        try:
+            first = page(1)
+        except LiteLLMNotFound:
+            items = self.get_json("/team/list")
+            if not isinstance(items, list):
+                raise LiteLLMProtocolError("LiteLLM's /team/list answer is not a list.") from None
+            objects = [t for t in items if isinstance(t, Mapping)]
+            counts = [len(t["keys"]) if isinstance(t.get("keys"), list) else None for t in objects]
+        else:
+            total_pages = min(_int(first.get("total_pages")) or 1, self.max_pages)
+            bodies = [first, *self._parallel(page, range(2, total_pages + 1))]
+            objects = [t for body in bodies for t in body["teams"] if isinstance(t, Mapping)]
+            counts = [_optional_int(t.get("keys_count")) for t in objects]
+        listings: dict[str, TeamListing] = {}
+        for obj, keys in zip(objects, counts, strict=True):
+            if obj.get("team_id"):
+                info = team_info_from(obj)
+                listings[info.team_id] = TeamListing(info, keys)
+        if any(listing.keys is None for listing in listings.values()):
+            per_team = self.list_all_keys()
+            listings = {
+                team_id: TeamListing(listing.info, len(per_team.get(team_id, ())))
+                for team_id, listing in listings.items()
+            }
+        return sorted(
+            listings.values(), key=lambda t: ((t.info.alias or t.info.team_id).lower(), t.info.team_id)
+        )
+
+    def list_all_keys(self) -> dict[str, list[KeyInfo]]:
+        """Every key of the proxy by team id (keys of no team under ""), in pages of 100."""
+
+        def page(number: int) -> Mapping[str, Any]:
+            body = self.get_json(
+                "/key/list", {"return_full_object": "true", "size": KEYS_PAGE_SIZE, "page": number}
+            )
+            if not isinstance(body, Mapping) or not isinstance(body.get("keys"), list):
+                raise LiteLLMProtocolError("LiteLLM's /key/list answer has no keys list.")
+            return body
+
+        first = page(1)
+        total_pages = min(_int(first.get("total_pages")) or 1, self.max_pages)
+        seen: set[str] = set()
+        keys: dict[str, list[KeyInfo]] = {}
+        for body in [first, *self._parallel(page, range(2, total_pages + 1))]:
+            for k in body["keys"]:
+                if not isinstance(k, Mapping) or not isinstance(k.get("token"), str) or k["token"] in seen:
+                    continue
+                seen.add(k["token"])
+                team = k.get("team_id")
+                keys.setdefault(team if isinstance(team, str) else "", []).append(key_info_from(k))
+        return keys
+
+    # -- usage of many teams ------------------------------------------------------------------
+
+    def teams_daily_totals(
+        self, team_ids: Sequence[str], month: Month, *, last_day: date | None = None
+    ) -> dict[str, dict[date, Metrics]]:
+        """Each team's daily totals (no key or model split) for the month, up to `last_day`.
+
+        One /team/daily/activity/aggregated request per 100 teams (LiteLLM merges the days
+        server-side); proxies without it are read page by page like teams_usage.
+        """
+        last = min(last_day or month.last_day, month.last_day)
+        try:
+            return self._teams_from_aggregated(team_ids, month, last)
+        except LiteLLMNotFound:
+            usages = self.teams_usage(team_ids, month, last_day=last, aliases=False)
+        return {t: {d: m for d, m in u.team.daily.items() if d <= last} for t, u in usages.items()}
+
+    def teams_usage(
+        self,
+        team_ids: Sequence[str],
+        month: Month,
+        *,
+        last_day: date | None = None,
+        aliases: bool = True,
+    ) -> dict[str, TeamUsage]:
+        """Many teams' months, 100 teams a request: daily totals per team and per exact key alias.
+
+        The same daily aggregates as team_usage, split per team by `breakdown.entities`; there is
+        no per-model split (`models` stay empty). Proxies without daily aggregates fall back to
+        each team's spend logs.
+        """
+        fetched_at = utc_now()
+        last = min(last_day or month.last_day, month.last_day)
+        ids = list(dict.fromkeys(team_ids))
+        if not ids:
+            return {}
+        base: dict[str, str | int] = {
+            "start_date": month.first_day.isoformat(),
+            "end_date": last.isoformat(),  # inclusive on this endpoint
+            "page_size": self.daily_page_size,
+        }
+        batches = _batches(ids, TEAM_BATCH_SIZE)
+
+        def fetch(job: tuple[int, int]) -> tuple[int, Mapping[str, Any]]:
+            batch, number = job
+            params = {**base, "team_ids": ",".join(batches[batch]), "page": number}
+            body = self.get_json("/team/daily/activity", params)
+            if not isinstance(body, Mapping):
+                raise LiteLLMProtocolError("LiteLLM's daily activity answer is not an object.")
+            return batch, body
+
+        try:
+            firsts = list(self._parallel(fetch, [(b, 1) for b in range(len(batches))]))
+        except LiteLLMNotFound:
+            return {
+                team_id: usage
+                for team_id, usage in zip(
+                    ids, self._parallel(lambda t: self.team_usage_from_spend_logs(t, month), ids), strict=True
+                )
+            }
+        rest: list[tuple[int, int]] = []
+        for batch, body in firsts:
+            total_pages = _int(_metadata(body).get("total_pages"))
+            if total_pages > self.max_pages:
+                raise LiteLLMProtocolError(
+                    f"LiteLLM reports {total_pages} pages of daily activity for {len(batches[batch])} teams; "
+                    f"refusing to show partial totals (limit {self.max_pages})."
+                )
+            rest.extend((batch, number) for number in range(2, total_pages + 1))
+        builders = {team_id: TeamUsageBuilder(team_id, month) for team_id in ids}
+        last_pages: dict[int, Mapping[str, Any]] = {}
+        for batch, body in [*firsts, *self._parallel(fetch, rest)]:
+            add_teams_activity_page(
+                {t: builders[t] for t in batches[batch]}, body, aliases=aliases, last_day=last
+            )
+            last_pages[batch] = body
+        if any(_metadata(body).get("has_more") is True for body in last_pages.values()):
+            raise LiteLLMProtocolError(
+                "LiteLLM's daily activity pagination is inconsistent (more pages than announced)."
+            )
+        return {
+            team_id: builder.build(SOURCE_DAILY_ACTIVITY, fetched_at) for team_id, builder in builders.items()
+        }
+
+    def _teams_from_aggregated(
+        self, team_ids: Sequence[str], month: Month, last: date
+    ) -> dict[str, dict[date, Metrics]]:
+        totals: dict[str, dict[date, Metrics]] = {team_id: {} for team_id in team_ids}
+
+        def fetch(batch: list[str]) -> Mapping[str, Any]:
+            body = self.get_json(
+                "/team/daily/activity/aggregated",
+                {
+                    "team_ids": ",".join(batch),
+                    "start_date": month.first_day.isoformat(),
+                    "end_date": last.isoformat(),
+                    "api_key_limit": 1,  # per-key rows are not needed: keep the answer small
+                },
+            )
+            if not isinstance(body, Mapping):
+                raise LiteLLMProtocolError("LiteLLM's aggregated daily activity answer is not an object.")
+            return body
+
+        for body in self._parallel(fetch, _batches(list(totals), TEAM_BATCH_SIZE)):
+            for team_id, day, entry in team_day_entries(body, month, last):
+                days = totals.get(team_id)
+                if days is not None:  # one entry per team and day; merged anyway, as pages are
+                    metrics = entity_metrics(entry.get("metrics"))
+                    days[day] = days[day] + metrics if day in days else metrics
+        return {team_id: dict(sorted(days.items())) for team_id, days in totals.items()}
 
     # -- usage --------------------------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from usage_core.access import Scope
+from usage_core.comparison import KpiDeltas, PreviousPeriod, aligned_previous, kpi_deltas, previous_period
+from usage_core.forecast import Forecast, build_forecast
 from usage_core.litellm import KeyInfo, TeamInfo
-from usage_core.months import Month
-from usage_core.usage import ZERO, Metrics, TeamUsage
+from usage_core.months import Month, utc_now
+from usage_core.usage import ZERO, Metrics, TeamUsage, UsageSlice
 
 if TYPE_CHECKING:  # pandas costs a third of a second to import: only the dashboard needs it
     import pandas as pd
@@ -107,6 +109,18 @@ class UsageReport:
     rate_limits: RateLimits
     as_of: datetime
     source: str
+    forecast: Forecast
+    previous: PreviousPeriod | None = None  # the same elapsed days of the previous month, when read
+
+    def deltas(self) -> KpiDeltas | None:
+        """The KPIs against the same elapsed days of the previous month (None when it was not read)."""
+        return kpi_deltas(self.totals, self.previous.totals) if self.previous else None
+
+    def previous_daily_aligned(self) -> tuple[DailyRow, ...]:
+        """The previous month's days on this month's dates, by day of month: the charts' overlay."""
+        if self.previous is None:
+            return ()
+        return tuple(DailyRow(day, m) for day, m in aligned_previous(self.month, self.previous))
 
     def to_csv(self) -> str:
         """The daily rows as CSV: ISO dates, plain numbers, spend unrounded."""
@@ -147,6 +161,16 @@ class UsageReport:
             "key_budget": self.key_budget.to_json() if self.key_budget else None,
             "rate_limits": {"rpm": self.rate_limits.rpm, "tpm": self.rate_limits.tpm},
             "as_of": self.as_of.isoformat(),
+            "previous": (
+                {
+                    "month": str(self.previous.month),
+                    "days": self.previous.days,
+                    "totals": _metrics_json(self.previous.totals),
+                }
+                if self.previous
+                else None
+            ),
+            "forecast": forecast_json(self.forecast),
         }
 
     def daily_frame(self) -> pd.DataFrame:
@@ -165,6 +189,28 @@ class UsageReport:
         return pd.DataFrame(
             [{"model": r.model, **_metrics_json(r.metrics)} for r in self.models], columns=columns
         )
+
+
+def forecast_json(forecast: Forecast) -> dict[str, Any]:
+    """The export's forecast block; a null date with outlook `reached` means "over, since unknown"."""
+    key = forecast.key
+    return {
+        "projected_spend": forecast.projected_spend,
+        "budget_runs_out_on": _iso(forecast.company.out_on),
+        "key_budget_runs_out_on": _iso(key.out_on) if key else None,
+        "budget_outlook": str(forecast.company.outlook),
+        "key_budget_outlook": str(key.outlook) if key else None,
+        "method": forecast.method,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def daily_spend(usage_slice: UsageSlice) -> dict[date, float]:
+    """A slice's spend per day (what a forecast reads)."""
+    return {day: m.spend for day, m in usage_slice.daily.items()}
 
 
 def plain_number(value: float) -> str:
@@ -197,12 +243,24 @@ def _key_budget(keys: Sequence[KeyInfo], alias: str | None) -> Budget | None:
 
 
 def build_report(
-    scope: Scope, month: Month, snapshot: TeamSnapshot, *, now: datetime | None = None
+    scope: Scope,
+    month: Month,
+    snapshot: TeamSnapshot,
+    *,
+    now: datetime | None = None,
+    previous: TeamUsage | None = None,
 ) -> UsageReport:
-    """Cut one scope's report out of a team snapshot: zero days included, totals = sum of days."""
+    """Cut one scope's report out of a team snapshot: zero days included, totals = sum of days.
+
+    `previous` is the team's usage of the previous month: with it, the report compares its KPIs
+    with the same elapsed days of that month.
+    """
     usage = snapshot.usage
     if usage.team_id != scope.team_id or usage.month != month or snapshot.team.team_id != scope.team_id:
         raise ValueError("snapshot does not belong to this scope and month")
+    if previous is not None and (previous.team_id != scope.team_id or previous.month != month.previous()):
+        raise ValueError("previous usage does not belong to this scope's previous month")
+    now = now or utc_now()
     usage_slice = usage.slice_for(scope.key_alias)
     daily = tuple(DailyRow(d, usage_slice.daily.get(d, ZERO)) for d in month.days(now))
     models = tuple(
@@ -211,15 +269,31 @@ def build_report(
         if m.requests or m.spend or m.total_tokens
     )
     team = snapshot.team
+    budget = Budget.of(team.max_budget, team.spend, team.budget_reset_at)
+    key_budget = _key_budget(snapshot.keys, scope.key_alias)
+    forecast = build_forecast(
+        month,
+        now,
+        scope_name=scope.label,
+        scope_daily=daily_spend(usage_slice),
+        company=budget,
+        company_daily=daily_spend(usage.team),
+        company_name=team.alias,
+        key=key_budget,
+        key_daily=daily_spend(usage_slice),
+    )
+    compared = previous_period(month, previous.slice_for(scope.key_alias).daily, now) if previous else None
     return UsageReport(
         scope=scope,
         month=month,
         daily=daily,
         totals=Metrics.total(r.metrics for r in daily),
         models=models,
-        budget=Budget.of(team.max_budget, team.spend, team.budget_reset_at),
-        key_budget=_key_budget(snapshot.keys, scope.key_alias),
+        budget=budget,
+        key_budget=key_budget,
         rate_limits=RateLimits(team.rpm_limit, team.tpm_limit),
         as_of=usage.fetched_at,
         source=usage.source,
+        forecast=forecast,
+        previous=compared,
     )
