@@ -19,6 +19,7 @@ from usage_core.selection import select_month
 ORG_VIEW, PLATFORM_VIEW = "org_overview", "platform_overview"
 ORG_PATH, PLATFORM_PATH = "org-overview", "platform-overview"  # the pages' url paths
 _PLATFORM_VIEW_LOGGED = "_platform_view_logged"
+MISSING = "—"  # a blank figure: no figures yet, no budget, no limit
 ROW_HEIGHT = 35  # Streamlit's default row height, so that a small table shows every row
 MAX_TABLE_HEIGHT = 720  # beyond about 20 rows the table scrolls inside the page
 SPARKLINE_HELP = "Spend per day of the month so far (UTC)."
@@ -134,6 +135,7 @@ def _org_table(session: Session, result: OrgOverview) -> None:
         frame,
         text_columns=("display_name", "tenant"),
         hide_index=True,
+        placeholder=MISSING,
         height=_height(len(rows)),
         column_order=overview_table.ORG_COLUMNS,
         alt=f"Usage per tenant, {result.month.label}",
@@ -150,7 +152,7 @@ def _org_table(session: Session, result: OrgOverview) -> None:
                 "Failed", format="percent", help="Failed requests as a share of all"
             ),
             "company_share": st.column_config.ProgressColumn(
-                "Share of company spend",
+                "Company share",
                 format="percent",
                 min_value=0.0,
                 max_value=1.0,
@@ -161,7 +163,7 @@ def _org_table(session: Session, result: OrgOverview) -> None:
                 format="percent",
                 min_value=0.0,
                 max_value=1.0,
-                help="Spent of the tenant key's own budget; blank: the key has no budget of its own",
+                help="Spent of the tenant key's own budget; — means the key has no budget of its own",
             ),
             "change": st.column_config.TextColumn(
                 "Against last month",
@@ -245,6 +247,7 @@ def _platform_table(session: Session, result: PlatformOverview) -> None:
         frame,
         text_columns=("team_alias", "team_id"),
         hide_index=True,
+        placeholder=MISSING,
         height=_height(len(rows)),
         column_order=overview_table.PLATFORM_COLUMNS,
         alt=f"Every LiteLLM team, {result.month.label}",
@@ -258,7 +261,7 @@ def _platform_table(session: Session, result: PlatformOverview) -> None:
             "team_id": st.column_config.TextColumn("Team id"),
             "spend": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
             "max_budget": st.column_config.NumberColumn(
-                "Budget (USD)", format="dollar", help="Blank: no budget"
+                "Budget (USD)", format="dollar", help="— means no budget"
             ),
             "budget_used": st.column_config.ProgressColumn(
                 "Budget used",
@@ -268,17 +271,17 @@ def _platform_table(session: Session, result: PlatformOverview) -> None:
                 help="LiteLLM's spend since the last reset, as a share of the budget",
             ),
             "projected_spend": st.column_config.NumberColumn(
-                "Month-end at this pace", format="dollar", help="Blank before the month's first complete day"
+                "Month-end at this pace", format="dollar", help="— before the month's first complete day"
             ),
             "runs_out_on": st.column_config.DateColumn(
                 "Runs out", format="YYYY-MM-DD", help="The day the budget runs out at this pace (or ran out)"
             ),
             "resets_on": st.column_config.DateColumn("Resets", format="YYYY-MM-DD"),
             "rpm_limit": st.column_config.NumberColumn(
-                "RPM limit", format="localized", help="Blank: unlimited"
+                "RPM limit", format="localized", help="— means unlimited"
             ),
             "tpm_limit": st.column_config.NumberColumn(
-                "TPM limit", format="localized", help="Blank: unlimited"
+                "TPM limit", format="localized", help="— means unlimited"
             ),
             "keys": st.column_config.NumberColumn("Keys", format="localized"),
             "tenants": st.column_config.NumberColumn("Tenants", format="localized"),

@@ -116,18 +116,18 @@ def _used(budget: Budget | None, used: float | None) -> float | None:
     return used if budget is not None and budget.max_budget is not None else None
 
 
-ORG_COLUMNS = (
+ORG_COLUMNS = (  # the order on screen: the answer first, the detail after
     "open",
     "display_name",
-    "tenant",
     "spend",
+    "daily_spend",
+    "change",
+    "company_share",
+    "key_budget_used",
     "tokens",
     "requests",
     "failed_share",
-    "company_share",
-    "key_budget_used",
-    "change",
-    "daily_spend",
+    "tenant",
 )
 
 
@@ -154,24 +154,24 @@ def org_frame(overview: OrgOverview, rows: Sequence[TenantRow], base_path: str) 
     return pd.DataFrame.from_records(records, columns=list(ORG_COLUMNS))
 
 
-PLATFORM_COLUMNS = (
-    "rank",
+PLATFORM_COLUMNS = (  # the order on screen: the risk first, the detail after
     "open",
+    "rank",
     "status",
     "team_alias",
-    "team_id",
     "spend",
-    "max_budget",
     "budget_used",
-    "projected_spend",
     "runs_out_on",
+    "daily_spend",
+    "change",
+    "max_budget",
+    "projected_spend",
     "resets_on",
     "rpm_limit",
     "tpm_limit",
     "keys",
     "tenants",
-    "change",
-    "daily_spend",
+    "team_id",
 )
 
 
