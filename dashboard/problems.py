@@ -85,3 +85,19 @@ def audit_download(session: Session, scope: Scope, month: Month) -> None:
     """Log one CSV download (the download button's on_click)."""
     _server_logger()
     audit.log_event("csv_download", session.user, scope, month)
+
+
+def audit_overview(
+    session: Session,
+    event: audit.Event,
+    view: str,
+    month: Month,
+    *,
+    outcome: audit.Outcome = "ok",
+    reference: str | None = None,
+) -> None:
+    """Log a view or CSV download of an overview: it has no one scope, so `asked` names the overview."""
+    _server_logger()
+    audit.log_event(
+        event, session.user, None, month, outcome=outcome, reference=reference, asked={"view": view}
+    )

@@ -20,7 +20,12 @@ from usage_core.errors import ConfigError
 from usage_core.identity import Role, User, user_from_claims
 
 PERSONA_KEY = "demo_persona"
-PAGE_PATHS = ("usage", "admin")  # every page's url path, the default page first
+PAGE_PATHS = (
+    "usage",
+    "admin",
+    "org-overview",
+    "platform-overview",
+)  # every page's url path, the default first
 _LOGGED_OUT = "_demo_logged_out"
 _SETTINGS_ENV = tuple(name.upper() for name in Settings.model_fields)
 

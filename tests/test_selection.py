@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from usage_core.access import Outcome
 from usage_core.identity import Role, User
 from usage_core.months import selectable_months
-from usage_core.selection import ADMIN_ONLY_IGNORED, ALIAS_NEEDS_TEAM, select
+from usage_core.selection import ADMIN_ONLY_IGNORED, ALIAS_NEEDS_TEAM, select, select_month
 from usage_core.tenants import Tenant
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -219,6 +219,8 @@ def test_a_month_outside_the_horizon_falls_back_with_a_notice(
     else:
         (said,) = selection.notices
         assert notice in said and said.endswith("Showing November 2026 instead.")
+    # the overviews read the month alone, with the same answer and notice
+    assert select_month({"month": month}, now=NOW, **options) == (selection.month, selection.notices)
 
 
 MONTHS_AROUND = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1960, 2030), st.integers(0, 13))
@@ -228,3 +230,9 @@ MONTHS_AROUND = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1960, 203
 def test_the_month_shown_is_always_within_the_horizon(horizon: int, month: str) -> None:
     selection = select(ADMIN, TENANTS, {"month": month}, now=NOW, horizon=horizon)
     assert selection.month in selectable_months(horizon, now=NOW)
+    assert select_month({"month": month}, now=NOW, horizon=horizon)[0] == selection.month
+
+
+def test_the_month_alone_ignores_every_other_parameter() -> None:
+    params = {"tenant": "globex-web", "team": "team-globex", "key_alias": "x", "month": "2026-10"}
+    assert select_month(params, now=NOW) == (select(ALICE, TENANTS, {"month": "2026-10"}, now=NOW).month, ())

@@ -44,6 +44,14 @@ def _month(raw: str | None, now: datetime | None, horizon: int, notices: list[st
         return current
 
 
+def select_month(
+    params: Mapping[str, str], *, now: datetime | None = None, horizon: int = DEFAULT_MONTHS_HORIZON
+) -> tuple[Month, tuple[str, ...]]:
+    """`?month=` alone (the overviews): the month, or the current one with a notice saying why."""
+    notices: list[str] = []
+    return _month(_text(params, "month"), now, horizon, notices), tuple(notices)
+
+
 def select(
     user: User,
     tenants: Sequence[Tenant],
