@@ -197,7 +197,10 @@ def outlook_status(outlook: BudgetOutlook, month: Month) -> str:
     if kind is Outlook.RUNS_OUT and outlook.runs_out_on is not None:
         return f"runs out {day_text(outlook.runs_out_on, month)}"
     if kind is Outlook.REACHED:
-        return f"reached {day_text(outlook.reached_on, month)}" if outlook.reached_on else "budget used up"
+        if outlook.reached_on is not None:
+            return f"reached {day_text(outlook.reached_on, month)}"
+        over = outlook.max_budget is not None and outlook.spend > outlook.max_budget
+        return "over budget" if over else "budget used up"
     return {
         Outlook.ON_TRACK: "on track",
         Outlook.NO_PACE: "forecast from tomorrow",
