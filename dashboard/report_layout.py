@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -16,7 +17,7 @@ from usage_core.access import Scope
 from usage_core.errors import TeamNotFound, UsageError
 from usage_core.forecast import BudgetOutlook, Outlook
 from usage_core.months import Month
-from usage_core.reports import Budget, UsageReport, build_report
+from usage_core.reports import Budget, TeamSnapshot, UsageReport, build_report
 from usage_core.tenants import Tenant
 from usage_core.usage import TeamUsage
 
@@ -331,10 +332,19 @@ def scoped(
         _failed(session, scope, month, problem)
         return
     problems.audit_admin_view(session, scope, month)
-    usage = build_report(scope, month, snapshot, previous=_previous_usage(session, scope, month))
+    usage = build_report(scope, month, unnamed(snapshot), previous=_previous_usage(session, scope, month))
     with as_of_slot:
         text.caption("{}", display.as_of(usage.as_of))
     report(session, usage)
+
+
+def unnamed(snapshot: TeamSnapshot) -> TeamSnapshot:
+    """The snapshot without the LiteLLM team's name: the forecast's sentence says "the company".
+
+    A team alias is the platform's name for the org, not one its people chose; customers never see
+    it (and it is outside text in a sentence). Only the sentence reads the name.
+    """
+    return replace(snapshot, team=replace(snapshot.team, alias=None))
 
 
 def _previous_usage(session: Session, scope: Scope, month: Month) -> TeamUsage | None:

@@ -361,9 +361,10 @@ def figure(chart: DailyChart) -> Any:
 def alt_text(chart: DailyChart) -> str:
     """What the figure shows, in words, for a screen reader (the chart's accessible name)."""
     bars = chart.of_kind("bar")
-    names = " and ".join(s.name.lower() for s in bars)
-    stacked = ", stacked" if len(bars) > 1 else ""
-    parts = [f"Bar chart of {names} per UTC day of {chart.month.label}{stacked}."]
+    what = chart.y_title.lower()
+    if len(bars) > 1:
+        what += f" ({' and '.join(s.name.lower() for s in bars)}, stacked)"
+    parts = [f"Bar chart of {what} per UTC day of {chart.month.label}."]
     for s in chart.of_kind("projection"):
         parts.append(f"A dashed line shows {s.name.lower()} from today to the month's end.")
     for s in chart.of_kind("previous"):
