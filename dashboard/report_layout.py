@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import data, problems, text
 from dashboard.signin import Session
-from usage_core import charts, display
+from usage_core import charts, display, incidents
 from usage_core.access import Scope
 from usage_core.errors import TeamNotFound, UsageError
+from usage_core.forecast import BudgetOutlook, Outlook
 from usage_core.months import Month, selectable_months
-from usage_core.reports import Budget, UsageReport, build_report
+from usage_core.reports import Budget, TeamSnapshot, UsageReport, build_report
 from usage_core.tenants import Tenant
+from usage_core.usage import TeamUsage
 
 BADGE_STYLE = {
     display.BADGE_COMPANY_WIDE: ("orange", ":material/domain:"),
@@ -51,6 +55,40 @@ def title_with_badges(heading: Sequence[str], month: Month, labels: Sequence[str
                 text.badge(label, icon=icon, color=color)
 
 
+# Delta colours when a KPI goes (up, down): more spend or more failures is not good news; more
+# tokens or requests is neither good nor bad.
+WORSE_WHEN_UP = ("red", "green")
+NEUTRAL_CHANGE = ("gray", "gray")
+OUTLOOK_STYLE = {
+    Outlook.RUNS_OUT: ("orange", ":material/trending_up:"),
+    Outlook.REACHED: ("red", ":material/block:"),
+    Outlook.ON_TRACK: ("green", ":material/check_circle:"),
+    Outlook.NO_PACE: ("gray", ":material/hourglass_empty:"),
+    Outlook.PAST_MONTH: ("gray", ":material/history:"),
+}
+COMPARE_KEY = "compare_last_month"
+PLAIN_CHART = {"displayModeBar": False}
+
+
+def _delta(
+    report: UsageReport, field: str, colors: tuple[str, str], *, money: bool = False
+) -> dict[str, Any]:
+    """st.metric's delta options for one KPI against the same days of last month ({} without them)."""
+    deltas, previous = report.deltas(), report.previous
+    if deltas is None or previous is None:
+        return {}
+    change = display.kpi_change(getattr(deltas, field), previous, money=money)
+    # Arrow and colour are set explicitly: the text alone decides neither ("no change" has no arrow).
+    arrow = "off" if change.direction == "none" else change.direction
+    color = "gray" if change.direction == "none" else colors[change.direction != "up"]
+    return {
+        "delta": change.text,
+        "delta_color": color,
+        "delta_arrow": arrow,
+        "delta_description": change.versus,
+    }
+
+
 def _kpis(report: UsageReport) -> None:
     totals = report.totals
     spend, inp, out, req = st.columns(4)
@@ -60,31 +98,45 @@ def _kpis(report: UsageReport) -> None:
             display.usd(totals.spend),
             help=text.md("Exactly {}", display.usd_exact(totals.spend)),
             border=True,
+            **_delta(report, "spend", WORSE_WHEN_UP, money=True),
         )
     with inp:
-        text.metric("Input tokens", display.count(totals.input_tokens), border=True)
+        count = display.count(totals.input_tokens)
+        text.metric("Input tokens", count, border=True, **_delta(report, "input_tokens", NEUTRAL_CHANGE))
     with out:
-        text.metric("Output tokens", display.count(totals.output_tokens), border=True)
+        count = display.count(totals.output_tokens)
+        text.metric("Output tokens", count, border=True, **_delta(report, "output_tokens", NEUTRAL_CHANGE))
     with req:
-        text.metric(
-            "Requests",
-            display.count(totals.requests),
-            delta=f"{display.count(totals.failed_requests)} failed",
-            delta_color="off",
-            delta_arrow="off",
-            border=True,
-        )
+        count = display.count(totals.requests)
+        text.metric("Requests", count, border=True, **_delta(report, "requests", NEUTRAL_CHANGE))
+    text.caption("{}", display.failed_line(report))
+    text.caption("{} {}", display.projection_line(report), display.comparison_note(report.previous))
 
 
-def _budget_card(heading: str, budget: Budget, key: str) -> None:
+def _outlook(outlook: BudgetOutlook, sentence: str, month: Month) -> None:
+    """A budget's forecast: a badge (icon, colour and words) and its one plain sentence."""
+    status = display.outlook_status(outlook, month)
+    if status:
+        color, icon = OUTLOOK_STYLE.get(outlook.outlook, ("gray", None))
+        text.badge(status, icon=icon, color=color)
+    text.markdown("{}", sentence)
+
+
+def _budget_card(heading: str, budget: Budget, key: str, forecast: tuple[BudgetOutlook, str, Month]) -> None:
     with st.container(border=True, height="stretch"):
         text.markdown("**{}**", heading)
         if budget.max_budget is None:
             text.markdown("### No budget set")
             text.caption("{} spent so far · no limit applies", display.usd(budget.spend))
-            return
-        st.plotly_chart(charts.budget_gauge(budget), key=key, config={"displayModeBar": False})
-        text.caption("{} · {}", display.budget_summary(budget), display.resets(budget))
+        else:
+            st.plotly_chart(
+                charts.budget_gauge(budget),
+                key=key,
+                config=PLAIN_CHART,
+                alt=display.budget_summary(budget),
+            )
+            text.caption("{} · {}", display.budget_summary(budget), display.resets(budget))
+        _outlook(*forecast)
 
 
 def _limits_card(report: UsageReport) -> None:
@@ -96,29 +148,74 @@ def _limits_card(report: UsageReport) -> None:
 
 
 def _budgets(report: UsageReport) -> None:
+    forecast, month = report.forecast, report.month
     cards = 3 if report.key_budget is not None else 2
     columns = st.columns(cards)
     with columns[0]:
-        _budget_card("Company budget", report.budget, "gauge_company")
-    if report.key_budget is not None:
+        # the headline: the company budget's sentence, or the month-end (actuals) without one to talk about
+        _budget_card(
+            "Company budget", report.budget, "gauge_company", (forecast.company, forecast.sentence, month)
+        )
+    if report.key_budget is not None and forecast.key is not None:
         with columns[1]:
-            _budget_card("This tenant's key budget", report.key_budget, "gauge_key")
+            key = (forecast.key, forecast.key.sentence, month)
+            _budget_card("This tenant's key budget", report.key_budget, "gauge_key", key)
     with columns[-1]:
         _limits_card(report)
 
 
-def _charts(report: UsageReport) -> None:
-    plain = {"displayModeBar": False}
+_CHART_COLUMNS: dict[str, Any] = {
+    "Date (UTC)": st.column_config.DateColumn("Date (UTC)", format="YYYY-MM-DD"),
+}
+
+
+def _chart_table(chart: charts.DailyChart, key: str) -> None:
+    """The chart's numbers as a table, for whoever cannot or would rather not read the figure."""
+    import pandas as pd
+
+    rows = charts.table_of(chart)
+    frame = pd.DataFrame(list(rows.rows), columns=list(rows.columns))
+    money = {c: st.column_config.NumberColumn(c, format="$%.4f") for c in rows.columns if c.endswith("(USD)")}
+    counts = {
+        c: st.column_config.NumberColumn(c, format="localized") for c in rows.columns[2:] if c not in money
+    }
+    with text.expander("Show as table"):
+        text.table(
+            frame,
+            text_columns=(),
+            hide_index=True,
+            key=key,
+            height=35 * (len(rows.rows) + 1) + 3,
+            column_config={**_CHART_COLUMNS, **money, **counts},
+        )
+
+
+def _chart(title: str, chart: charts.DailyChart, key: str, note: str | None = None) -> None:
     with st.container(border=True):
-        text.markdown("**Daily spend (USD)**")
-        st.plotly_chart(charts.daily_spend(report), key="chart_spend", config=plain)
+        text.markdown("**{}**", title)
+        if note:
+            text.caption("{}", note)
+        st.plotly_chart(charts.figure(chart), key=key, config=PLAIN_CHART, alt=charts.alt_text(chart))
+        _chart_table(chart, f"{key}_table")
+
+
+@st.fragment
+def _charts(report: UsageReport) -> None:
+    """The daily charts; a fragment, so the overlay toggle redraws them and nothing else."""
+    st.toggle(
+        "Compare with last month",
+        key=COMPARE_KEY,
+        disabled=report.previous is None,
+        help="Draw last month's days over this month's, aligned by day of month.",
+    )
+    compare = bool(st.session_state.get(COMPARE_KEY)) and report.previous is not None
+    spend = charts.spend_chart(report, compare=compare)
+    _chart("Daily spend (USD)", spend, "chart_spend", display.spend_chart_note(report))
     tokens, requests = st.columns(2)
-    with tokens, st.container(border=True):
-        text.markdown("**Daily tokens**")
-        st.plotly_chart(charts.daily_tokens(report), key="chart_tokens", config=plain)
-    with requests, st.container(border=True):
-        text.markdown("**Requests per day**")
-        st.plotly_chart(charts.daily_requests(report), key="chart_requests", config=plain)
+    with tokens:
+        _chart("Daily tokens", charts.tokens_chart(report, compare=compare), "chart_tokens")
+    with requests:
+        _chart("Requests per day", charts.requests_chart(report, compare=compare), "chart_requests")
 
 
 _NUMBER_COLUMNS = {
@@ -166,7 +263,7 @@ def _tables(session: Session, report: UsageReport) -> None:
 
 
 def report(session: Session, report: UsageReport) -> None:
-    """KPIs, budgets, charts and tables of one report."""
+    """KPIs and budgets first (above the fold), then the charts and the tables."""
     _kpis(report)
     _budgets(report)
     _charts(report)
@@ -234,10 +331,29 @@ def scoped(
         _failed(session, scope, month, problem)
         return
     problems.audit_admin_view(session, scope, month)
-    usage = build_report(scope, month, snapshot)
+    usage = build_report(scope, month, unnamed(snapshot), previous=_previous_usage(session, scope, month))
     with as_of_slot:
         text.caption("{}", display.as_of(usage.as_of))
     report(session, usage)
+
+
+def unnamed(snapshot: TeamSnapshot) -> TeamSnapshot:
+    """The snapshot without the LiteLLM team's name: the forecast's sentence says "the company".
+
+    A team alias is the platform's name for the org, not one its people chose; customers never see
+    it (and it is outside text in a sentence). Only the sentence reads the name.
+    """
+    return replace(snapshot, team=replace(snapshot.team, alias=None))
+
+
+def _previous_usage(session: Session, scope: Scope, month: Month) -> TeamUsage | None:
+    """The team's previous month, for the comparison; a failure to read it costs only the comparison."""
+    try:
+        return data.snapshot(session.settings, scope.team_id, month.previous()).usage
+    except UsageError as problem:
+        context = {"team_id": scope.team_id, "month": str(month.previous())}
+        incidents.record(problem, where="previous month", context=context)
+        return None
 
 
 def _failed(session: Session, scope: Scope, month: Month, problem: UsageError) -> None:

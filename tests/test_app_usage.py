@@ -31,14 +31,17 @@ from app_support import (
     visible_text,
     write_tenants,
 )
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
+from dashboard.report_layout import unnamed
+from usage_core import display
 from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
 from usage_core.config import Settings
 from usage_core.demo import DemoLiteLLM
 from usage_core.months import Month, selectable_months
-from usage_core.reports import build_report
+from usage_core.reports import UsageReport, build_report
 from usage_core.selection import ADMIN_ONLY_IGNORED
 from usage_core.service import build_service
 
@@ -381,15 +384,21 @@ def test_a_refused_master_key_is_reported_without_the_key(
 
 
 class CountingLiteLLM(DemoLiteLLM):
-    """The emulator, counting how often a team's month is read (one /team/info per read)."""
+    """The emulator, counting how often a team's current month is read (its first page of days).
+
+    The page also reads the previous month, for the comparison: that read is cached on its own and
+    not counted here.
+    """
 
     def __init__(self) -> None:
         super().__init__(master_key=MASTER_KEY)
         self.reads = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/team/info":
-            self.reads += 1
+        params = request.url.params
+        first_day = Month.current().first_day.isoformat()
+        if request.url.path == "/team/daily/activity" and params.get("start_date") == first_day:
+            self.reads += params.get("page") == "1"
         return super().__call__(request)
 
 
@@ -434,3 +443,129 @@ def test_after_the_interval_refresh_rereads_again(
     time.sleep(1.1)
     at.button(key="refresh").click().run()
     assert counted.reads == 3 and not at.toast
+
+
+# -- last month, forecast, the overlay toggle, tables under the charts ----------------------------
+
+ACME_PROD = Scope("team-acme-7f3a", "acme-prod", "Acme Production", "acme-prod")
+
+
+def core_report(month: Month) -> UsageReport:
+    """What usage_core computes for acme-prod's month, compared with the previous month (the demo)."""
+    service = build_service(Settings())
+    previous = service.snapshot(ACME_PROD.team_id, month.previous()).usage
+    snapshot = unnamed(service.snapshot(ACME_PROD.team_id, month))  # as the page: no LiteLLM team name
+    return build_report(ACME_PROD, month, snapshot, previous=previous)
+
+
+def plotly_specs(at: AppTest) -> dict[str, dict[str, Any]]:
+    """Each daily chart's figure as the browser receives it, by its y axis title (gauges left out)."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return {spec["layout"]["yaxis"]["title"]["text"]: spec for spec in specs if "xaxis" in spec["layout"]}
+
+
+def metric_delta(at: AppTest, label: str) -> tuple[str, str, str, str]:
+    """A KPI's delta as shown: text, description, colour and arrow."""
+    (metric,) = [m for m in at.metric if m.label == label]
+    proto = metric.proto
+    return (
+        proto.delta,
+        proto.delta_description,
+        MetricProto.MetricColor.Name(proto.color),
+        MetricProto.MetricDirection.Name(proto.direction),
+    )
+
+
+@pytest.mark.parametrize("month", [Month.current(), LAST_MONTH])
+def test_kpi_deltas_are_the_cores_comparison_with_the_same_days_of_last_month(month: Month) -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(month)).run())
+    report = core_report(month)
+    deltas, previous = report.deltas(), report.previous
+    assert deltas is not None and previous is not None
+    for label, delta, money in [
+        ("Spend (USD)", deltas.spend, True),
+        ("Input tokens", deltas.input_tokens, False),
+        ("Output tokens", deltas.output_tokens, False),
+        ("Requests", deltas.requests, False),
+    ]:
+        change = display.kpi_change(delta, previous, money=money)
+        shown, versus, colour, arrow = metric_delta(at, label)
+        assert (shown, versus) == (change.text, change.versus)
+        assert arrow == {"up": "UP", "down": "DOWN", "none": "NONE"}[change.direction]
+        if label != "Spend (USD)" or change.direction == "none":
+            assert colour == "GRAY"  # more tokens or requests is neither good nor bad
+        else:  # more spend is not good news
+            assert colour == {"up": "RED", "down": "GREEN"}[change.direction]
+    days = len(report.daily) if month == Month.current() else month.previous().last_day.day
+    assert previous.days == min(days, month.previous().last_day.day)
+    text = visible_text(at)
+    assert display.failed_line(report) in text and display.comparison_note(previous) in text
+
+
+def test_the_forecast_sentences_are_the_cores() -> None:
+    month = Month.current()
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(month)).run())
+    report = core_report(month)
+    assert report.forecast.key is not None
+    paragraphs = [plain(m.value) for m in at.markdown]
+    assert report.forecast.sentence in paragraphs  # the company budget's card: the headline
+    assert report.forecast.key.sentence in paragraphs  # the key's own budget card
+    text = visible_text(at)
+    assert display.projection_line(report) in text
+    assert display.outlook_status(report.forecast.company, month) in text  # the card's badge
+    spend = plotly_specs(at)["Spend (USD)"]
+    (projection,) = [t for t in spend["data"] if t["name"] == "At this pace (projected)"]
+    drawn = [(x, y) for x, y in zip(projection["x"], projection["y"], strict=True) if y is not None]
+    assert drawn == [(p.day.isoformat(), p.value) for p in report.forecast.projected_daily]
+    assert projection["line"]["dash"] == "dash"
+
+
+def test_a_past_month_shows_its_actuals_and_no_projection() -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(LAST_MONTH)).run())
+    report = core_report(LAST_MONTH)
+    assert report.forecast.projected_spend == report.totals.spend  # its projection is its actual spend
+    paragraphs = [plain(m.value) for m in at.markdown]
+    assert f"Acme Production spent {display.usd(report.totals.spend)} in {LAST_MONTH.label}." in paragraphs
+    text = visible_text(at)
+    assert f"{LAST_MONTH.label} is over: {display.usd(report.totals.spend)} spent (actuals" in text
+    assert "At this pace" not in text
+    specs = plotly_specs(at)
+    assert [t["name"] for t in specs["Spend (USD)"]["data"]] == ["Spend"]
+    assert all(not spec["layout"].get("annotations") for spec in specs.values())  # no partial day
+
+
+def test_the_toggle_overlays_last_month_on_every_daily_chart() -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod").run())
+    overlay = f"{Month.current().previous().label} (same day)"
+    assert all(overlay not in [t["name"] for t in s["data"]] for s in plotly_specs(at).values())
+    at.toggle(key="compare_last_month").set_value(True).run()
+    specs = plotly_specs(ran_cleanly(at))
+    assert len(specs) == 3
+    report = core_report(Month.current())
+    aligned = {row.day.isoformat(): row.metrics for row in report.previous_daily_aligned()}
+    expected = {
+        "Spend (USD)": lambda m: m.spend,
+        "Tokens": lambda m: m.input_tokens + m.output_tokens,
+        "Requests": lambda m: m.requests,
+    }
+    for title, value in expected.items():
+        (line,) = [t for t in specs[title]["data"] if t["name"] == overlay]
+        drawn = {x: y for x, y in zip(line["x"], line["y"], strict=True) if y is not None}
+        assert drawn == {day: value(m) for day, m in aligned.items()}
+    at.toggle(key="compare_last_month").set_value(False).run()
+    assert all(overlay not in [t["name"] for t in s["data"]] for s in plotly_specs(at).values())
+
+
+def test_each_chart_has_a_table_with_its_numbers() -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", month=str(LAST_MONTH)).run())
+    assert [e.label for e in at.expander] == ["Show as table"] * 3
+    report = core_report(LAST_MONTH)
+    tables = {tuple(frame.value.columns)[2]: frame.value for frame in at.dataframe if "Day" in frame.value}
+    spend = tables["Spend (USD)"]
+    assert len(spend) == LAST_MONTH.last_day.day
+    assert list(spend["Spend (USD)"]) == [row.metrics.spend for row in report.daily]
+    assert list(tables["Input tokens"]["Output tokens"]) == [
+        row.metrics.output_tokens for row in report.daily
+    ]
+    assert list(tables["Successful"]["Failed"]) == [row.metrics.failed_requests for row in report.daily]
+    assert set(spend["Day"]) == {"complete"}

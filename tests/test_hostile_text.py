@@ -37,6 +37,7 @@ from streamlit.testing.v1.element_tree import (
     Metric,
     Selectbox,
     Toast,
+    Toggle,
     UnknownElement,
 )
 
@@ -127,6 +128,8 @@ def shown(at: AppTest) -> Shown:
         elif isinstance(node, Selectbox):
             add("widget label", node.label, node.help, node.placeholder)
             result.plain.extend(("option", str(o)) for o in node.options)
+        elif isinstance(node, Toggle):
+            add("widget label", node.label, node.help)
         elif isinstance(node, ButtonGroup):
             add("widget label", node.label)
             result.plain.extend(("option", str(o)) for o in node.options)
