@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from e2e_browser import APP_TIMEOUT_MS
 from e2e_helpers import (
     LOOPBACK,
     REPO,
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-ACTION_TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def context(browser: Browser, tmp_path: Path) -> Iterator[BrowserContext]:
     context = browser.new_context(
         accept_downloads=True, viewport={"width": 1440, "height": 1000}, locale="en-US"
     )
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_timeout(APP_TIMEOUT_MS)  # actions and navigations: the same bound as waits
     context.route("**/*", _loopback_only)
     yield context
     context.close()

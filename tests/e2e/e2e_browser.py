@@ -34,7 +34,7 @@ KPI_LABELS = {
     "output_tokens": re.compile(r"output tokens"),
     "requests": re.compile(r"requests"),
 }
-APP_TIMEOUT_MS = 30_000  # a cold first render imports pandas and plotly
+APP_TIMEOUT_MS = 30_000  # every wait's bound; a cold first render imports pandas and plotly
 POLL_MS = 100  # the gap between two reads that must agree
 
 # One synchronous read of everything the tests look at. Texts are raw here: Python normalises them.
@@ -160,12 +160,16 @@ def _texts(values: Any) -> tuple[Any, ...]:
     return tuple(_texts(v) if isinstance(v, list) else normalise_text(v) for v in values)
 
 
+# What Playwright says when an evaluation meets a document being replaced.
+_NAVIGATING = ("Execution context was destroyed", "Cannot find context", "navigation")
+
+
 def read_screen(page: Page) -> Screen | None:
     """One atomic read of the app; None while a navigation replaces the document."""
     try:
         raw: Mapping[str, Any] = page.evaluate(_READ_SCREEN)
     except PlaywrightError as error:
-        if "context was destroyed" in str(error) or "navigat" in str(error):
+        if any(marker in str(error) for marker in _NAVIGATING):
             return None
         raise
     return Screen(
@@ -283,24 +287,34 @@ def wait_for_sign_in(page: Page) -> Screen:
     return wait_for(page, SIGN_IN_SCREEN)
 
 
+def open_page(page: Page, url: str) -> None:
+    """Load `url` afresh; return once the new document exists (the caller waits for its state)."""
+    page.goto(url, wait_until="commit", timeout=APP_TIMEOUT_MS)
+
+
+def arrive_at(page: Page, url_glob: str) -> None:
+    """Wait until the browser has committed a document whose URL matches `url_glob`."""
+    page.wait_for_url(url_glob, wait_until="commit", timeout=APP_TIMEOUT_MS)
+
+
 def login(page: Page, app_url: str, provider_url: str, sub: str) -> Screen:
     """Open the app, follow its login button to the provider's form, sign in as `sub`."""
-    page.goto(app_url)
+    open_page(page, app_url)
     wait_for_sign_in(page)
     page.locator(MAIN).get_by_role("button", name=LOGIN_BUTTON).click()
-    page.wait_for_url(f"{provider_url}/oauth2/authorize**")
+    arrive_at(page, f"{provider_url}/oauth2/authorize**")
     page.locator('input[name="sub"]').fill(sub)
     page.get_by_role("button", name="Authorize", exact=True).click()
-    page.wait_for_url(f"{app_url}/**")
+    arrive_at(page, f"{app_url}/**")
     return wait_for(page, signed_in_state(app_url))
 
 
 def logout(page: Page, app_url: str, provider_url: str) -> Screen:
     """Log out in the app, confirm the provider's end-session page, land back on the sign-in screen."""
     page.locator(SIDEBAR).get_by_role("button", name=LOGOUT_BUTTON).click()
-    page.wait_for_url(f"{provider_url}/oauth2/end_session**")
+    arrive_at(page, f"{provider_url}/oauth2/end_session**")
     page.get_by_role("button", name="End session", exact=True).click()
-    page.wait_for_url(f"{app_url}/**")
+    arrive_at(page, f"{app_url}/**")
     return wait_for_sign_in(page)
 
 
@@ -321,9 +335,9 @@ def _open_options(page: Page, label: str) -> tuple[Locator, tuple[str, ...]]:
     page.locator(f'{SIDEBAR} [data-testid="stSelectbox"]').filter(has=labelled).get_by_role(
         "button", name="Open"
     ).click()
-    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-expanded", "true", timeout=APP_TIMEOUT_MS)
     listbox = page.locator(f'[role="listbox"][id="{box.get_attribute("aria-controls")}"]')
-    expect(listbox).to_be_visible()
+    expect(listbox).to_be_visible(timeout=APP_TIMEOUT_MS)
     options = agreed_read(
         page,
         f"the options of the open {label!r} list",
@@ -337,7 +351,7 @@ def selectbox_options(page: Page, label: str) -> list[str]:
     """Open a selectbox, read every option's text, close it again."""
     listbox, options = _open_options(page, label)
     page.keyboard.press("Escape")
-    expect(listbox).to_have_count(0)
+    expect(listbox).to_have_count(0, timeout=APP_TIMEOUT_MS)
     return list(options)
 
 

@@ -17,11 +17,13 @@ from urllib.parse import urlencode
 
 import pytest
 from e2e_browser import (
+    APP_TIMEOUT_MS,
     Kpis,
     Screen,
     choose,
     login,
     logout,
+    open_page,
     screenshot_whole_app,
     selectbox_options,
     wait_for_report,
@@ -65,7 +67,7 @@ def absent(text: str, screen: Screen) -> bool:
 
 def download_csv(page: Page) -> tuple[str, str]:
     """Click Download CSV; return the suggested file name and the file's text."""
-    with page.expect_download() as info:
+    with page.expect_download(timeout=APP_TIMEOUT_MS) as info:
         page.get_by_role("button", name=re.compile(r"download csv", re.IGNORECASE)).click()
     download = info.value
     return download.suggested_filename, Path(download.path()).read_text(encoding="utf-8")
@@ -106,7 +108,7 @@ def assert_picker_lists(options: Sequence[str], expected: Sequence[Tenant]) -> N
 def open_url(page: Page, stack: Stack, path: str = "", **query: str) -> None:
     """Load an app URL afresh, like following a shared link (the caller waits for what it shows)."""
     suffix = f"?{urlencode(query)}" if query else ""
-    page.goto(f"{stack.app_url}/{path}{suffix}")
+    open_page(page, f"{stack.app_url}/{path}{suffix}")
 
 
 @pytest.mark.parametrize("persona", ["member", "owner", "admin"])
