@@ -253,7 +253,17 @@ def start_app_behind(
     raise AssertionError("unreachable")
 
 
-# --- numbers on screen and in the CSV ---------------------------------------------------------
+# --- text and numbers on screen, and in the CSV ----------------------------------------------
+
+# What the app's plain-text layer may insert into outside text (after ':', '@', '.', ...) so that
+# it never becomes a link or a formula; a person does not see them, so comparisons ignore them.
+_INVISIBLE = str.maketrans("", "", "\u2060\u200b\ufeff")
+
+
+def normalise_text(text: str) -> str:
+    """Text as a person reads it: invisible joiners removed, every run of whitespace one space."""
+    return " ".join(text.translate(_INVISIBLE).split())
+
 
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 _NUMBER = re.compile(r"(-?)\$?\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*([KMBT]?)\b", re.IGNORECASE)

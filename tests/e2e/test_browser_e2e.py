@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,28 +17,26 @@ from urllib.parse import urlencode
 
 import pytest
 from e2e_browser import (
-    ALERT,
-    MAIN,
-    SIDEBAR,
+    APP_TIMEOUT_MS,
     Kpis,
-    alerts,
+    Screen,
     choose,
-    kpis,
     login,
     logout,
-    nav_links,
+    open_page,
     screenshot_whole_app,
     selectbox_options,
-    title,
     wait_for_report,
+    wait_for_sign_in,
 )
-from e2e_helpers import CSV_HEADER, CsvTotals, Stack, csv_totals
-from playwright.sync_api import Page, expect
+from e2e_helpers import CSV_HEADER, CsvTotals, Stack, csv_totals, normalise_text
+from playwright.sync_api import Page
 
-from usage_core.demo import DEMO_TENANTS
+from usage_core.demo import DEMO_TEAMS, DEMO_TENANTS
 from usage_core.tenants import Tenant
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+# A hang guard, not a speed limit: the admin test draws six pages, each up to ~40 s under load.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 TENANT_PICKER = "Tenant"
 MONTH_PICKER = "Month"
@@ -57,16 +56,19 @@ def visible_to(claims: Mapping[str, Any], tenants: Sequence[Tenant]) -> list[Ten
     return [t for t in same_org if ids & set(t.users)]
 
 
-def tenant_in_title(heading: str, tenants: Sequence[Tenant]) -> Tenant:
-    """The tenant a report title names (the longest display name that prefixes it)."""
-    named = [t for t in tenants if heading.startswith(t.display_name)]
-    assert named, f"title {heading!r} names none of {[t.display_name for t in tenants]}"
-    return max(named, key=lambda t: len(t.display_name))
+def report_titles(tenants: Sequence[Tenant], month: date) -> dict[str, Tenant]:
+    """The exact title of each tenant's report for `month` ("<display name> - <Month YYYY>")."""
+    return {f"{t.display_name} - {month:%B %Y}": t for t in tenants}
+
+
+def absent(text: str, screen: Screen) -> bool:
+    """Whether `text` appears nowhere in the page: neither shown, hidden, nor in an input."""
+    return normalise_text(text) not in screen.page_text
 
 
 def download_csv(page: Page) -> tuple[str, str]:
     """Click Download CSV; return the suggested file name and the file's text."""
-    with page.expect_download() as info:
+    with page.expect_download(timeout=APP_TIMEOUT_MS) as info:
         page.get_by_role("button", name=re.compile(r"download csv", re.IGNORECASE)).click()
     download = info.value
     return download.suggested_filename, Path(download.path()).read_text(encoding="utf-8")
@@ -94,7 +96,8 @@ def assert_picker_lists(options: Sequence[str], expected: Sequence[Tenant]) -> N
     """The tenant picker offers exactly `expected`, each recognisable by its display name."""
     assert len(options) == len(expected), (options, [t.name for t in expected])
     for tenant in expected:
-        assert any(tenant.display_name in option for option in options), (tenant.name, options)
+        shown = normalise_text(tenant.display_name)
+        assert any(shown in option for option in options), (tenant.name, options)
     hidden = [t for t in DEMO_TENANTS if t not in expected]
     for tenant in hidden:
         assert not any(re.search(rf"\b{re.escape(tenant.name)}\b", o) for o in options), (
@@ -104,9 +107,9 @@ def assert_picker_lists(options: Sequence[str], expected: Sequence[Tenant]) -> N
 
 
 def open_url(page: Page, stack: Stack, path: str = "", **query: str) -> None:
-    """Navigate within the app (a full page load, like following a shared link)."""
+    """Load an app URL afresh, like following a shared link (the caller waits for what it shows)."""
     suffix = f"?{urlencode(query)}" if query else ""
-    page.goto(f"{stack.app_url}/{path}{suffix}")
+    open_page(page, f"{stack.app_url}/{path}{suffix}")
 
 
 @pytest.mark.parametrize("persona", ["member", "owner", "admin"])
@@ -115,23 +118,20 @@ def test_persona_sees_own_tenants_and_csv_equals_kpis(
 ) -> None:
     claims = stack.personas[persona]
     expected = visible_to(claims, DEMO_TENANTS)
-    login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
-    expect(page.locator(SIDEBAR)).to_contain_text(str(claims["name"]))
-
     now = datetime.now(UTC)
-    month_label = now.strftime("%B %Y")
-    wait_for_report(page, re.compile(rf" - {month_label}"))
-    tenant = tenant_in_title(title(page), expected)
+    titles = report_titles(expected, now.date())
+    login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
+    screen = wait_for_report(page, titles)
+    tenant = titles[screen.title]
+    assert normalise_text(str(claims["name"])) in screen.sidebar_text
+    assert re.search(r"Data as of \d\d:\d\d UTC", screen.sidebar_text), screen.sidebar_text
+    has_admin_link = any("admin" in text.lower() for text, _ in screen.nav)
+    assert has_admin_link == (persona == "admin"), screen.nav
 
     assert_picker_lists(selectbox_options(page, TENANT_PICKER), expected)
-    expect(page.locator(SIDEBAR)).to_contain_text(re.compile(r"Data as of \d\d:\d\d UTC"))
-    has_admin_link = any("admin" in text.lower() for text in nav_links(page))
-    assert has_admin_link == (persona == "admin")
-
-    shown = kpis(page)
     name, text = download_csv(page)
     assert name == f"usage-{tenant.name}-{now:%Y-%m}.csv"
-    assert_csv_matches_kpis(text, shown, now.date())
+    assert_csv_matches_kpis(text, screen.kpis, now.date())
 
     screenshot_whole_app(page, str(screenshots / f"{persona}.png"))
     html = page.content()
@@ -139,9 +139,9 @@ def test_persona_sees_own_tenants_and_csv_equals_kpis(
 
     logout(page, stack.app_url, stack.provider_url)
     open_url(page, stack)
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(0)
-    for shown_tenant in expected:
-        expect(page.locator("body")).not_to_contain_text(shown_tenant.display_name)
+    screen = wait_for_sign_in(page)  # drawn in full: what is absent now is absent
+    assert screen.metrics == ()
+    assert [t.display_name for t in expected if not absent(t.display_name, screen)] == []
     log = stack.app.log.read_text(errors="replace")
     assert not [secret for secret in stack.secrets if secret in log]
 
@@ -151,73 +151,66 @@ def test_member_cannot_reach_other_tenants_teams_or_the_admin_page(stack: Stack,
     visible = visible_to(claims, DEMO_TENANTS)
     sibling = next(t for t in DEMO_TENANTS if t.org_id == claims["org_id"] and t not in visible)
     foreign = next(t for t in DEMO_TENANTS if t.org_id != claims["org_id"] and t.key_alias)
+    titles = report_titles(visible, datetime.now(UTC).date())
     login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
-    wait_for_report(page, re.compile(" - "))
-    default_title = title(page)
-    baseline = kpis(page)
+    screen = wait_for_report(page, titles)
+    default_title = screen.title
+    baseline = screen.kpis
 
     messages = {}
     for name in (sibling.name, foreign.name, "no-such-tenant"):
         open_url(page, stack, tenant=name)
-        expect(page.locator(ALERT).filter(has_text=name).first).to_be_visible()
-        wait_for_report(page, re.compile(" - "))
-        assert tenant_in_title(title(page), visible)  # a safe default, never the asked-for data
-        found = [m for m in alerts(page) if name in m]
+        screen = wait_for_report(page, titles)  # a safe default, never the asked-for data
+        found = [m for m in screen.alerts if name in m]
+        assert found, (name, screen.alerts)
         messages[name] = found[0].replace(name, "<tenant>")
-        body = page.locator("body")
-        expect(body).not_to_contain_text(sibling.display_name)
-        expect(body).not_to_contain_text(foreign.display_name)
+        assert absent(sibling.display_name, screen) and absent(foreign.display_name, screen)
     # An invisible tenant is answered exactly like one that does not exist.
     assert len(set(messages.values())) == 1, messages
 
     assert foreign.team_id and foreign.key_alias
     open_url(page, stack, team=foreign.team_id, key_alias=foreign.key_alias)
-    wait_for_report(page, re.compile(" - "))
-    assert title(page) == default_title, page.url
-    assert kpis(page) == baseline  # the team and alias were ignored, not half-applied
-    assert any("ignored" in message for message in alerts(page)), alerts(page)
-    body = page.locator("body")
-    expect(body).not_to_contain_text(re.compile("viewing as admin", re.IGNORECASE))
-    expect(body).not_to_contain_text(foreign.display_name)
+    screen = wait_for_report(page, default_title)
+    assert screen.kpis == baseline  # the team and alias were ignored, not half-applied
+    assert any("ignored" in message for message in screen.alerts), screen.alerts
+    assert "viewing as admin" not in screen.page_text.lower()
+    assert absent(foreign.display_name, screen)
 
     open_url(page, stack, month="2026-13")  # a malformed month: a message and the current month
-    wait_for_report(page, default_title)
-    expect(page.locator(ALERT).filter(has_text="2026-13").first).to_be_visible()
+    screen = wait_for_report(page, default_title)
+    assert any("2026-13" in message for message in screen.alerts), screen.alerts
 
-    assert not any("admin" in text.lower() for text in nav_links(page)), nav_links(page)
+    assert not any("admin" in text.lower() for text, _ in screen.nav), screen.nav
     open_url(page, stack, ADMIN_PATH)
-    wait_for_report(page, re.compile(" - "))
     # The page does not exist for members: its URL falls back to the main page.
-    assert (title(page), alerts(page)) == (default_title, []), page.url
-    expect(body).not_to_contain_text(re.compile("viewing as admin", re.IGNORECASE))
+    screen = wait_for_report(page, default_title)
+    assert screen.alerts == (), screen.url
+    assert "viewing as admin" not in screen.page_text.lower()
 
 
 def test_owner_sees_company_wide_total_for_tenant_without_alias(stack: Stack, page: Page) -> None:
     claims = stack.personas["owner"]
-    unaliased = next(
-        t for t in visible_to(claims, DEMO_TENANTS) if t.key_alias is None and t.team_id is not None
-    )
-    login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
-    wait_for_report(page, re.compile(" - "))
-    choose(page, TENANT_PICKER, re.compile(re.escape(unaliased.display_name)))
-    wait_for_report(page, unaliased.display_name)
-    expect(page.locator(MAIN)).to_contain_text(re.compile("company-wide", re.IGNORECASE))
-    assert f"tenant={unaliased.name}" in page.url  # the selection lives in the URL
-    shown = kpis(page)
+    visible = visible_to(claims, DEMO_TENANTS)
+    unaliased = next(t for t in visible if t.key_alias is None and t.team_id is not None)
     now = datetime.now(UTC)
+    login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
+    wait_for_report(page, report_titles(visible, now.date()))
+    choose(page, TENANT_PICKER, unaliased.display_name)
+    screen = wait_for_report(page, f"{unaliased.display_name} - {now:%B %Y}")
+    assert "company-wide" in screen.main_text.lower()
+    assert f"tenant={unaliased.name}" in screen.url  # the selection lives in the URL
     name, text = download_csv(page)
     assert name == f"usage-{unaliased.name}-{now:%Y-%m}.csv"
-    assert_csv_matches_kpis(text, shown, now.date())
+    assert_csv_matches_kpis(text, screen.kpis, now.date())
 
     # Last month: a whole month of days, and the choice is in the URL too.
     last_day = now.date().replace(day=1) - timedelta(days=1)
     choose(page, MONTH_PICKER, last_day.strftime("%B %Y"))
-    wait_for_report(page, f"{unaliased.display_name} - {last_day:%B %Y}")
-    assert f"month={last_day:%Y-%m}" in page.url
-    shown = kpis(page)
+    screen = wait_for_report(page, f"{unaliased.display_name} - {last_day:%B %Y}")
+    assert f"month={last_day:%Y-%m}" in screen.url
     name, text = download_csv(page)
     assert name == f"usage-{unaliased.name}-{last_day:%Y-%m}.csv"
-    assert_csv_matches_kpis(text, shown, last_day)
+    assert_csv_matches_kpis(text, screen.kpis, last_day)
 
 
 def audit_lines(stack: Stack) -> list[dict[str, Any]]:
@@ -236,49 +229,52 @@ def audit_lines(stack: Stack) -> list[dict[str, Any]]:
     return records
 
 
-def wait_for_audit(stack: Stack, page: Page, match: Mapping[str, Any]) -> dict[str, Any]:
+def wait_for_audit(stack: Stack, match: Mapping[str, Any], timeout: float = 5.0) -> dict[str, Any]:
     """Poll the app's log (bounded) for an admin-view record whose scope has `match`."""
-    for _ in range(50):
+    deadline = time.monotonic() + timeout
+    while True:
         for record in audit_lines(stack):
             if all(record["scope"].get(k) == v for k, v in match.items()):
                 return record
-        page.wait_for_timeout(100)
-    raise AssertionError(f"no admin_view audit line for {match}: {audit_lines(stack)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no admin_view audit line for {match}: {audit_lines(stack)}")
+        time.sleep(0.1)
 
 
 def test_admin_page_views_any_team_and_alias(stack: Stack, page: Page, screenshots: Path) -> None:
     claims = stack.personas["admin"]
     tenant = next(t for t in DEMO_TENANTS if t.team_id and t.key_alias and t.org_id != claims.get("org_id"))
     assert tenant.team_id and tenant.key_alias
+    team = next(t for t in DEMO_TEAMS if t.team_id == tenant.team_id)
     now = datetime.now(UTC)
     login(page, stack.app_url, stack.provider_url, str(claims["sub"]))
-    wait_for_report(page, re.compile(" - "))
-    links = {text: href for text, href in nav_links(page).items() if "admin" in text.lower()}
-    assert len(links) == 1, nav_links(page)
+    screen = wait_for_report(page, report_titles(DEMO_TENANTS, now.date()))
+    links = {text: href for text, href in screen.nav if "admin" in text.lower()}
+    assert len(links) == 1, screen.nav
     assert next(iter(links.values())).rstrip("/").endswith(f"/{ADMIN_PATH}")
 
     # The whole team, company-wide, from a shared admin link.
     open_url(page, stack, ADMIN_PATH, team=tenant.team_id)
+    screen = wait_for_report(page, f"{team.alias} - {now:%B %Y}")
     banner = re.compile(rf"viewing as admin: .*team {re.escape(tenant.team_id)}\b.*company-wide", re.I)
-    expect(page.locator(ALERT).filter(has_text=banner)).to_have_count(1)
-    wait_for_report(page, re.compile(" - "))
-    team_kpis = kpis(page)
+    assert len([a for a in screen.alerts if banner.search(a)]) == 1, screen.alerts
+    team_kpis = screen.kpis
     screenshot_whole_app(page, str(screenshots / "admin-team.png"))
     name, text = download_csv(page)
     assert name == f"usage-{tenant.team_id}-{now:%Y-%m}.csv"
     assert_csv_matches_kpis(text, team_kpis, now.date())
-    record = wait_for_audit(stack, page, {"team_id": tenant.team_id, "key_alias": None})
+    record = wait_for_audit(stack, {"team_id": tenant.team_id, "key_alias": None})
     assert record["who"]["sub"] == claims["sub"]
     assert record["month"] == f"{now:%Y-%m}"
 
     # One key alias of that team: exactly what the tenant's own page shows.
     open_url(page, stack, ADMIN_PATH, team=tenant.team_id, key_alias=tenant.key_alias)
+    screen = wait_for_report(page, f"{team.alias} · {tenant.key_alias} - {now:%B %Y}")
     banner = re.compile(rf"viewing as admin: key alias {re.escape(tenant.key_alias)} of ", re.I)
-    expect(page.locator(ALERT).filter(has_text=banner)).to_have_count(1)
-    wait_for_report(page, re.compile(" - "))
-    alias_kpis = kpis(page)
-    wait_for_audit(stack, page, {"team_id": tenant.team_id, "key_alias": tenant.key_alias})
+    assert len([a for a in screen.alerts if banner.search(a)]) == 1, screen.alerts
+    alias_kpis = screen.kpis
+    wait_for_audit(stack, {"team_id": tenant.team_id, "key_alias": tenant.key_alias})
     assert alias_kpis.requests.value < team_kpis.requests.value  # a part, not the whole team
     open_url(page, stack, tenant=tenant.name)
-    wait_for_report(page, tenant.display_name)
-    assert kpis(page) == alias_kpis
+    screen = wait_for_report(page, f"{tenant.display_name} - {now:%B %Y}")
+    assert screen.kpis == alias_kpis
