@@ -1,6 +1,6 @@
 """Page speed: time from "Continue as member" to the first drawn chart, ours against a trivial app.
 
-    python -m benchmarks.pagespeed [--runs 15] [--warmups 2] [--out benchmarks]
+    python -m benchmarks.pagespeed [--runs 15] [--warmups 2] [--trace] [--out benchmarks]
 
 Starts `streamlit run app.py` (the embedded demo: nothing configured, an empty secrets file, so
 the demo persona sign-in) and `streamlit run benchmarks/reference_app.py` (a title, the same button,
@@ -18,6 +18,8 @@ What is timed, inside the page with performance.now() (Python's overhead does no
 - last chart: the moment the last of the page's plotly charts got its drawn trace;
 - script done: Streamlit's `data-test-script-state` back to `notRunning` after the click's rerun.
 The run ends when the script is done and every `stPlotlyChart` on the page has a drawn trace.
+With --trace, a Chrome trace per run also gives the main thread's CPU time from the click to the
+first chart: on a shared machine it moves far less with the load than wall time does.
 
 Writes benchmarks/pagespeed.json and the section "Page speed: first chart vs a trivial app" at the
 end of benchmarks/results.md (replacing an earlier one; the rest of that file is scripts/bench's).
@@ -63,6 +65,13 @@ VIEWPORT = {"width": 1440, "height": 1000}  # the e2e suite's
 BUTTON = "Continue as member"
 SECTION = "## Page speed: first chart vs a trivial app"
 TIMEOUT_MS = 120_000
+# What a trace needs for RunTask thread times and the user-timing marks.
+TRACE_CATEGORIES = [
+    "toplevel",
+    "blink.user_timing",
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+]
 APPS = {"ours": ROOT / "app.py", "reference": HERE / "reference_app.py"}
 
 # Installed in the page after the button is ready and before the click; see the module docstring.
@@ -79,6 +88,7 @@ TIMER_JS = """
     if (s.kpi === null && document.querySelector('[data-testid="stMetricValue"]')) s.kpi = now;
     if (document.querySelector('[data-testid="stException"]')) s.exception = true;
     const n = drawn();
+    if (s.charts.length === 0 && n > 0) performance.mark('pagespeed:first-chart');
     while (s.charts.length < n) s.charts.push(now);
     const state = app.getAttribute('data-test-script-state');
     if (state !== 'notRunning') s.running = true;
@@ -87,8 +97,10 @@ TIMER_JS = """
   // Any change of the script state after the click means its rerun began, even when running and
   // notRunning fall into one batch of records (a fast script).
   const scriptState = () => { if (s.t0 !== null) s.running = true; check(); };
-  document.addEventListener('click', () => { if (s.t0 === null) { s.t0 = performance.now(); } },
-                            {capture: true});
+  const clicked = () => {
+    if (s.t0 === null) { s.t0 = performance.now(); performance.mark('pagespeed:click'); }
+  };
+  document.addEventListener('click', clicked, {capture: true});
   new MutationObserver(check).observe(document.body, {childList: true, subtree: true});
   new MutationObserver(scriptState).observe(app, {attributes: true,
                                             attributeFilter: ['data-test-script-state']});
@@ -187,8 +199,11 @@ def _loopback_only(route: Any) -> None:
         route.abort()
 
 
-def one_run(browser: Any, url: str) -> dict[str, Any]:
-    """A fresh context: open, wait for the button, time the click to the complete page."""
+def one_run(browser: Any, url: str, *, trace: bool = False) -> dict[str, Any]:
+    """A fresh context: open, wait for the button, time the click to the complete page.
+
+    With `trace`, Chromium also records a trace from the click on, for the main thread's CPU time.
+    """
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _loopback_only)
@@ -210,11 +225,15 @@ def one_run(browser: Any, url: str) -> dict[str, Any]:
             "?.getAttribute('data-test-script-state') === 'notRunning'"
         )
         page.evaluate(TIMER_JS)
+        if trace:
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         frames["after_click"] = True
         button.click()
         page.wait_for_function(COMPLETE_JS, polling=100)
         state = page.evaluate(RESULT_JS)
         charts = page.locator('[data-testid="stPlotlyChart"]').count()
+        heading = page.evaluate("() => document.querySelector('h1')?.innerText ?? null")
+        cpu = main_thread_cpu_ms(browser.stop_tracing()) if trace else None
     finally:
         context.close()
     if state["exception"]:
@@ -230,9 +249,32 @@ def one_run(browser: Any, url: str) -> dict[str, Any]:
         "last_chart_ms": since(state["charts"][-1]),
         "script_done_ms": since(state["done"]),
         "charts": charts,
+        "heading": heading,
         "ws_bytes": frames["bytes"],
         "ws_messages": frames["messages"],
+        "first_chart_cpu_ms": cpu,
     }
+
+
+def main_thread_cpu_ms(trace: bytes) -> float:
+    """CPU time of the page's main thread from the click to the first chart, from a Chrome trace.
+
+    The sum of the thread time (`tdur`) of the top-level tasks that start between the two marks
+    TIMER_JS sets: unlike wall time, it hardly moves with the machine's load.
+    """
+    loaded = json.loads(trace)
+    events = loaded["traceEvents"] if isinstance(loaded, dict) else loaded
+    marks = {e["name"]: e for e in events if e.get("name") in ("pagespeed:click", "pagespeed:first-chart")}
+    click, first = marks["pagespeed:click"], marks["pagespeed:first-chart"]
+    tasks = (
+        e
+        for e in events
+        if e.get("name") == "RunTask"
+        and e.get("ph") == "X"
+        and (e.get("pid"), e.get("tid")) == (click["pid"], click["tid"])
+        and click["ts"] <= e["ts"] <= first["ts"]
+    )
+    return round(sum(e.get("tdur", 0) for e in tasks) / 1000, 1)
 
 
 def p90(values: Sequence[float]) -> float:
@@ -252,7 +294,7 @@ def summary(runs: Sequence[Mapping[str, Any]], key: str) -> dict[str, float] | N
     }
 
 
-def measure(runs: int, warmups: int) -> dict[str, Any]:
+def measure(runs: int, warmups: int, *, trace: bool) -> dict[str, list[dict[str, Any]]]:
     """Both apps, interleaved run by run, after `warmups` unrecorded runs each."""
     from playwright.sync_api import sync_playwright
 
@@ -268,9 +310,10 @@ def measure(runs: int, warmups: int) -> dict[str, Any]:
             try:
                 for index in range(warmups + runs):
                     for name, server in servers.items():
-                        run = one_run(browser, server.url)
+                        run = one_run(browser, server.url, trace=trace)
                         label = "warm-up" if index < warmups else f"run {index - warmups + 1}/{runs}"
-                        log(f"{label} {name}: first chart {run['first_chart_ms']} ms")
+                        cpu = f", main-thread CPU {run['first_chart_cpu_ms']} ms" if trace else ""
+                        log(f"{label} {name}: first chart {run['first_chart_ms']} ms{cpu}")
                         if index >= warmups:
                             samples[name].append(run)
             finally:
@@ -282,17 +325,34 @@ def measure(runs: int, warmups: int) -> dict[str, Any]:
     return samples
 
 
+KEYS = ("first_chart_ms", "kpi_ms", "last_chart_ms", "script_done_ms", "ws_bytes", "first_chart_cpu_ms")
+
+
 def analyse(samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
-    keys = ("first_chart_ms", "kpi_ms", "last_chart_ms", "script_done_ms", "ws_bytes")
-    stats = {name: {key: summary(runs, key) for key in keys} for name, runs in samples.items()}
-    ours = [run["first_chart_ms"] for run in samples["ours"]]
-    reference = [run["first_chart_ms"] for run in samples["reference"]]
-    pairs = [a / b for a, b in zip(ours, reference, strict=True)]
+    """Medians and p90 per app and measure; the ratios ours / reference of the first chart."""
+    stats = {name: {key: summary(runs, key) for key in KEYS} for name, runs in samples.items()}
+
+    def ratios(key: str) -> tuple[float, float] | None:
+        ours = [run[key] for run in samples["ours"]]
+        reference = [run[key] for run in samples["reference"]]
+        if None in ours or None in reference:
+            return None
+        pairs = [a / b for a, b in zip(ours, reference, strict=True)]
+        return (
+            round(statistics.median(ours) / statistics.median(reference), 2),
+            round(statistics.median(pairs), 2),
+        )
+
+    wall, cpu = ratios("first_chart_ms"), ratios("first_chart_cpu_ms")
+    assert wall is not None
     return {
         "stats": stats,
         "charts_on_page": {name: runs[0]["charts"] for name, runs in samples.items()},
-        "ratio_of_medians": round(statistics.median(ours) / statistics.median(reference), 2),
-        "median_pair_ratio": round(statistics.median(pairs), 2),
+        "heading": {name: runs[0]["heading"] for name, runs in samples.items()},
+        "ratio_of_medians": wall[0],
+        "median_pair_ratio": wall[1],
+        "cpu_ratio_of_medians": cpu[0] if cpu else None,
+        "cpu_median_pair_ratio": cpu[1] if cpu else None,
     }
 
 
@@ -304,6 +364,7 @@ def render(result: Mapping[str, Any]) -> str:
     """The results.md section."""
     a = result["analysis"]
     stats = a["stats"]
+    traced = a["cpu_ratio_of_medians"] is not None
     lines = [
         SECTION,
         "",
@@ -312,32 +373,44 @@ def render(result: Mapping[str, Any]) -> str:
         "`benchmarks/reference_app.py` (a title, the same button, one plotly bar chart of 30 days). Written "
         "by `scripts/bench-pagespeed`; do not edit by hand.",
         "",
-        f"- run: {result['started_at']}, {result['duration_s']} s in all; command: `{result['command']}`",
+        f"- run: {result['started_at']}, {result['duration_s']} s in all, at commit {result['commit']}; "
+        f"command: `{result['command']}`",
         f"- {result['runs']} runs per app after {result['warmups']} warm-ups each, interleaved "
-        "(ours, reference, ours, ...), each in a fresh browser context (nothing cached)",
+        "(ours, reference, ours, ...), each in a fresh browser context (nothing cached); our page: "
+        f"{a['heading']['ours']!r}",
         f"- machine: {result['machine']}; load average at start {result['load_start']}, at end "
         f"{result['load_end']}. **The machine is shared with other heavy jobs**: absolute times move with "
         "its load; the ratio, measured side by side, is the number to compare.",
         "",
         f"**Ratio of medians, first chart: {a['ratio_of_medians']}x** (median of the per-pair ratios: "
         f"{a['median_pair_ratio']}x; target: at most 1.3x).",
+    ]
+    if traced:
+        lines.append(
+            f"Main-thread CPU time from the click to the first chart (Chrome trace): ratio of medians "
+            f"**{a['cpu_ratio_of_medians']}x** (per-pair: {a['cpu_median_pair_ratio']}x). Tracing "
+            "slows both apps a little."
+        )
+    cpu_head = " | main-thread CPU to first chart, median" if traced else ""
+    lines += [
         "",
         "| app | first chart, median | first chart, p90 | KPI row, median | last chart, median "
-        "| last chart, p90 | script done, median | charts | websocket bytes after the click |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| last chart, p90 | script done, median | charts | websocket bytes after the click{cpu_head} |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if traced else ""),
     ]
     for name in ("ours", "reference"):
         s = stats[name]
 
-        def get(key: str, field: str, s: Mapping[str, Any] = s) -> float | None:
+        def get(key: str, field: str = "median", s: Mapping[str, Any] = s) -> float | None:
             return s[key][field] if s[key] else None
 
-        ws = get("ws_bytes", "median")
+        ws = get("ws_bytes")
+        cpu_cell = f" | {_ms(get('first_chart_cpu_ms'))}" if traced else ""
         lines.append(
-            f"| {name} | {_ms(get('first_chart_ms', 'median'))} | {_ms(get('first_chart_ms', 'p90'))} "
-            f"| {_ms(get('kpi_ms', 'median'))} | {_ms(get('last_chart_ms', 'median'))} "
-            f"| {_ms(get('last_chart_ms', 'p90'))} | {_ms(get('script_done_ms', 'median'))} "
-            f"| {a['charts_on_page'][name]} | {'-' if ws is None else f'{ws / 1024:,.1f} kB'} |"
+            f"| {name} | {_ms(get('first_chart_ms'))} | {_ms(get('first_chart_ms', 'p90'))} "
+            f"| {_ms(get('kpi_ms'))} | {_ms(get('last_chart_ms'))} | {_ms(get('last_chart_ms', 'p90'))} "
+            f"| {_ms(get('script_done_ms'))} | {a['charts_on_page'][name]} "
+            f"| {'-' if ws is None else f'{ws / 1024:,.1f} kB'}{cpu_cell} |"
         )
     lines += [
         "",
@@ -375,6 +448,21 @@ def _section_bounds(text: str) -> tuple[int, int]:
     return start, (end + 1 if end >= 0 else len(text))
 
 
+def _commit() -> str:
+    """The measured code's commit, marked when the worktree has changes."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return f"{head or 'unknown'}{' (with uncommitted changes)' if dirty else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -382,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="recorded runs per app (at least 3)")
     parser.add_argument("--warmups", type=int, default=2, help="unrecorded runs per app first")
     parser.add_argument("--out", default=str(HERE), help="folder of results.md and pagespeed.json")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="also record a Chrome trace per run: main-thread CPU time to the first chart",
+    )
     args = parser.parse_args(argv)
     if args.runs < 3 or args.warmups < 0:
         parser.error("--runs must be at least 3 and --warmups at least 0")
@@ -395,10 +488,11 @@ def main(argv: list[str] | None = None) -> int:
         "command": "scripts/bench-pagespeed " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
         "load_start": [round(x, 1) for x in os.getloadavg()],
+        "commit": _commit(),
         "runs": args.runs,
         "warmups": args.warmups,
     }
-    samples = measure(args.runs, args.warmups)
+    samples = measure(args.runs, args.warmups, trace=args.trace)
     result["load_end"] = [round(x, 1) for x in os.getloadavg()]
     result["duration_s"] = round(time.perf_counter() - started)
     result["analysis"] = analyse(samples)
