@@ -1,0 +1,132 @@
+"""The page-speed benchmark's bookkeeping: its section of results.md, its statistics, its trace reading.
+
+No timings here (benchmarks/pagespeed.py measures those); no browser either.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import pagespeed
+
+REST = "# Benchmark results\n\nIntro.\n\n## Notes\n\n- a note\n"
+
+
+def _section(ratio: str) -> str:
+    return f"{pagespeed.SECTION}\n\nratio {ratio}\n"
+
+
+def test_the_section_goes_to_the_end_and_replaces_an_earlier_one(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    results.write_text(REST)
+    pagespeed.write_section(results, _section("1.5x"))
+    assert results.read_text() == REST + "\n" + _section("1.5x")
+
+    pagespeed.write_section(results, _section("1.2x"))
+    text = results.read_text()
+    assert text.count(pagespeed.SECTION) == 1 and text.endswith(_section("1.2x")) and "1.5x" not in text
+    assert text.startswith(REST)
+
+
+def test_a_section_that_is_no_longer_last_is_still_replaced_and_moved_to_the_end(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    results.write_text(REST + "\n" + _section("1.5x") + "\n## Later\n\nmore\n")
+    pagespeed.write_section(results, _section("1.2x"))
+    text = results.read_text()
+    assert "1.5x" not in text and "## Later\n\nmore\n" in text and text.endswith(_section("1.2x"))
+
+
+def test_the_section_is_found_for_scripts_bench_to_keep() -> None:
+    assert pagespeed.page_speed_section(REST) == ""
+    assert pagespeed.page_speed_section(REST + "\n" + _section("1.5x")) == _section("1.5x")
+    assert pagespeed.page_speed_section(_section("1.5x") + "## Next\n") == _section("1.5x")
+
+
+def test_a_missing_results_file_is_created(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    pagespeed.write_section(results, _section("1.5x"))
+    assert results.read_text().endswith(_section("1.5x"))
+
+
+def test_p90_interpolates_between_closest_ranks() -> None:
+    assert pagespeed.p90(list(range(1, 12))) == pytest.approx(10.0)
+    assert pagespeed.p90([1.0, 2.0, 3.0]) == pytest.approx(2.8)
+
+
+def _run(first: float, cpu: float | None = None) -> dict[str, object]:
+    return {
+        "first_chart_ms": first,
+        "kpi_ms": None,
+        "last_chart_ms": first,
+        "script_done_ms": 100.0,
+        "charts": 1,
+        "heading": None,
+        "ws_bytes": 1000,
+        "first_chart_cpu_ms": cpu,
+    }
+
+
+def test_the_ratios_are_of_the_medians_and_of_the_pairs() -> None:
+    samples = {
+        "ours": [_run(300, 30), _run(200, 20), _run(1000, 100)],
+        "reference": [_run(100, 10), _run(200, 20), _run(400, 40)],
+    }
+    analysis = pagespeed.analyse(samples)
+    assert analysis["ratio_of_medians"] == pytest.approx(300 / 200)
+    assert analysis["median_pair_ratio"] == pytest.approx(2.5)  # pairs 3.0, 1.0, 2.5
+    assert analysis["cpu_ratio_of_medians"] == pytest.approx(1.5)
+    assert analysis["stats"]["ours"]["first_chart_ms"]["median"] == 300
+    assert analysis["stats"]["reference"]["kpi_ms"] is None
+
+
+def test_without_a_trace_there_is_no_cpu_ratio() -> None:
+    samples = {"ours": [_run(300)] * 3, "reference": [_run(100)] * 3}
+    analysis = pagespeed.analyse(samples)
+    assert analysis["cpu_ratio_of_medians"] is None and analysis["ratio_of_medians"] == pytest.approx(3.0)
+
+
+def _event(name: str, ts: int, tid: int = 1, **fields: object) -> dict[str, object]:
+    return {"name": name, "ts": ts, "pid": 7, "tid": tid, **fields}
+
+
+def test_main_thread_cpu_sums_the_thread_time_of_the_tasks_between_the_marks() -> None:
+    events = [
+        _event("RunTask", 50, ph="X", dur=100, tdur=90_000),  # before the click
+        _event("pagespeed:click", 100, ph="R"),
+        _event("RunTask", 120, ph="X", dur=5_000, tdur=3_000),
+        _event("RunTask", 200, tid=2, ph="X", dur=9_000, tdur=9_000),  # another thread
+        _event("FunctionCall", 210, ph="X", dur=1_000, tdur=1_000),  # nested, not a task
+        _event("RunTask", 300, ph="X", dur=4_000, tdur=2_500),  # draws the first chart
+        _event("pagespeed:first-chart", 305, ph="R"),
+        _event("RunTask", 400, ph="X", dur=7_000, tdur=7_000),  # after
+    ]
+    trace = json.dumps({"traceEvents": events}).encode()
+    assert pagespeed.main_thread_cpu_ms(trace) == pytest.approx(5.5)
+
+
+def test_the_section_shows_both_ratios_and_the_shared_machine_note() -> None:
+    samples = {
+        "ours": [_run(300, 30), _run(200, 20), _run(1000, 100)],
+        "reference": [_run(100, 10), _run(200, 20), _run(400, 40)],
+    }
+    result = {
+        "started_at": "2026-12-02T00:00:00+00:00",
+        "duration_s": 60,
+        "commit": "abc1234",
+        "command": "scripts/bench-pagespeed --trace",
+        "machine": "2 cores",
+        "load_start": [9.0, 9.0, 9.0],
+        "load_end": [9.0, 9.0, 9.0],
+        "runs": 3,
+        "warmups": 0,
+        "analysis": pagespeed.analyse(samples),
+    }
+    text = pagespeed.render(result)
+    assert text.startswith(pagespeed.SECTION)
+    assert "**Ratio of medians, first chart: 1.5x**" in text
+    assert "**1.5x** (per-pair: 2.5x)" in text
+    assert "shared with other heavy jobs" in text
+    assert "| ours | 300 ms |" in text and "| reference | 200 ms |" in text
