@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -570,14 +571,28 @@ def test_the_app_offers_cluster_tenants_and_picks_up_new_ones(kube_app_env):
     assert apiserver.count("list") == 1  # every page view after the first was served from the watch cache
 
 
-def test_the_app_shows_missing_rbac_as_an_error_without_secrets(kube_app_env):
+def test_the_app_shows_missing_rbac_as_an_error_without_secrets(kube_app_env, caplog):
+    """A customer reads what failed in their terms and a reference; the log and admins get the detail."""
     apiserver = kube_app_env
     apiserver.allowed_verbs = {"get"}
+    caplog.set_level(logging.ERROR, logger="usage_core.incidents")
     at = demo_app("owner").run()
     assert not at.exception, [e.value for e in at.exception]
-    text = page_text(at)
-    assert f"forbidden: cannot list {RESOURCE}" in text
-    assert apiserver.token not in text
+    shown = _plain(page_text(at))
+    assert "The list of tenants is unavailable right now. Try again in a minute." in shown
+    assert "forbidden" not in shown and "127.0.0.1" not in shown and apiserver.token not in shown
+    (reference,) = re.findall(r"Reference: ([0-9A-F]{8})", shown)
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "usage_core.incidents"]
+    assert any(
+        line["ref"] == reference and f"forbidden: cannot list {RESOURCE}" in line["detail"] for line in logged
+    )
+    admin = _plain(page_text(demo_app("admin").run()))
+    assert f"forbidden: cannot list {RESOURCE}" in admin and apiserver.token not in admin
+
+
+def _plain(shown: str) -> str:
+    """Page text as read on screen: without Markdown's backslash escapes and the invisible joiners."""
+    return shown.replace("\\", "").replace("\u2060", "")
 
 
 def _assert_picker(at: Any, expected: list[str]) -> None:

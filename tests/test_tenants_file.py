@@ -251,6 +251,29 @@ def test_duplicate_names_are_both_refused_and_the_rest_keep_working(tmp_path: Pa
     assert second.reason.startswith(f"the name 'acme-prod' is also used by {path}: entry 0;")
 
 
+def test_two_tenants_claiming_one_key_alias_of_a_team_are_both_refused() -> None:
+    """Each would show the other's usage: an isolation breach, so neither is served."""
+    claims = [
+        {
+            "metadata": {"name": name},
+            "spec": {"orgId": org},
+            "status": {"litellmTeamId": "t1", "litellmKeyAlias": "k"},
+        }
+        for name, org in (("acme-k", "acme"), ("globex-k", "globex"))
+    ]
+    other_team = {
+        "metadata": {"name": "other"},
+        "spec": {"orgId": "acme"},
+        "status": {"litellmTeamId": "t2", "litellmKeyAlias": "k"},
+    }
+    read = parse_tenant_list([*claims, other_team], where="f")
+    assert [t.name for t in read.tenants] == ["other"]  # the same alias on another team is another key
+    assert [(s.where, s.name, s.reason.split(";")[0]) for s in read.skipped] == [
+        ("f: entry 0", "acme-k", "the key alias 'k' of team 't1' is also claimed by f: entry 1"),
+        ("f: entry 1", "globex-k", "the key alias 'k' of team 't1' is also claimed by f: entry 0"),
+    ]
+
+
 def test_a_name_used_three_times_names_the_two_others() -> None:
     entry = {"metadata": {"name": "t"}, "spec": {"orgId": "acme"}}
     read = parse_tenant_list([entry, entry, entry], where="f")

@@ -117,29 +117,43 @@ def parse_entry(obj: object, *, where: str) -> Tenant | SkippedTenant:
 
 
 def screen(entries: Sequence[tuple[str, Tenant | SkippedTenant]]) -> TenantList:
-    """Keep the tenants whose name no other entry uses; every entry sharing a name is refused.
+    """Keep the tenants no other entry contradicts; every entry of a shared name or key is refused.
 
     The name is the id in URLs: when two entries claim it, neither can be trusted to be the one a
-    link means. A malformed entry whose name is readable counts as a claim too.
+    link means. A malformed entry whose name is readable counts as a claim too. A tenant's usage is
+    its key alias's within its team: when two tenants claim one alias of one team, each would show
+    the other's usage, so neither is shown.
     """
-    places: dict[str, list[int]] = {}
+    names: dict[str, list[int]] = {}
+    keys: dict[tuple[str, str], list[int]] = {}
     for index, (_, entry) in enumerate(entries):
         if entry.name is not None:
-            places.setdefault(entry.name, []).append(index)
+            names.setdefault(entry.name, []).append(index)
+        if isinstance(entry, Tenant) and entry.team_id is not None and entry.key_alias is not None:
+            keys.setdefault((entry.team_id, entry.key_alias), []).append(index)
     tenants: list[Tenant] = []
     skipped: list[SkippedTenant] = []
     for index, (where, entry) in enumerate(entries):
         if isinstance(entry, SkippedTenant):
             skipped.append(entry)
             continue
-        others = [entries[i][0] for i in places[entry.name] if i != index]
-        if not others:
+        same_name = [entries[i][0] for i in names[entry.name] if i != index]
+        key = (entry.team_id or "", entry.key_alias or "")
+        same_key = [entries[i][0] for i in keys.get(key, []) if i != index]
+        if same_name:
+            reason = (
+                f"the name {entry.name!r} is also used by {', '.join(same_name)}; tenant names are the id "
+                "in URLs, so no tenant of that name is used until the others are renamed."
+            )
+        elif same_key:
+            reason = (
+                f"the key alias {entry.key_alias!r} of team {entry.team_id!r} is also claimed by "
+                f"{', '.join(same_key)}; each would show the other's usage, so neither is used until one "
+                "is changed."
+            )
+        else:
             tenants.append(entry)
             continue
-        reason = (
-            f"the name {entry.name!r} is also used by {', '.join(others)}; tenant names are the id in "
-            "URLs, so no tenant of that name is used until the others are renamed."
-        )
         skipped.append(SkippedTenant(where, entry.name, reason))
     return TenantList(tuple(tenants), tuple(skipped))
 
