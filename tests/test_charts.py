@@ -301,6 +301,7 @@ def test_title_badges_and_file_names() -> None:
     admin = User("p", "p@x", "P", "platform", Role.PLATFORM_ADMIN)
     whole = Scope("team-1", None, "Acme (company-wide)", "acme-ml")
     team = Scope("team/1", "alias one", "x")
+    assert display.title("Acme Production", MONTH) == "Acme Production - October 2026"
     assert display.badges(SCOPE, member, demo=False) == []
     assert display.badges(whole, admin, demo=True) == ["company-wide", "viewing as admin", "demo data"]
     assert display.csv_file_name(SCOPE, MONTH) == "usage-acme-prod-2026-10.csv"

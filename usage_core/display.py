@@ -76,6 +76,11 @@ def budget_summary(budget: Budget) -> str:
     return f"{usd(budget.spend)} of {usd(budget.max_budget)} · {usd(remaining)} remaining{over}"
 
 
+def title(heading: str, month: Month) -> str:
+    """The page title as it reads: '<display name> - <Month YYYY>'."""
+    return f"{heading} - {month.label}"
+
+
 def badges(scope: Scope, user: User, *, demo: bool) -> list[str]:
     """The labels that must accompany a report, in display order."""
     labels: list[str] = []
