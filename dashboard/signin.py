@@ -202,8 +202,11 @@ def resume(pages: Mapping[str, StreamlitPage], current: StreamlitPage) -> None:
     link = return_to.pending(list(pages))
     default = next(iter(pages.values()))
     landing = current.url_path == default.url_path and not st.query_params.to_dict()
-    if link is not None and landing:
-        st.switch_page(pages.get(link.page, default), query_params=link.query)
+    if link is None or not landing:
+        return
+    target = pages.get(link.page, default)
+    if target.url_path != default.url_path or link.params:  # the landing itself needs no second run
+        st.switch_page(target, query_params=link.query)
 
 
 def _persona_screen() -> None:
