@@ -189,8 +189,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context: BrowserContext = browser.new_context(
         accept_downloads=True, viewport={"width": 1440, "height": 1000}, locale="en-US"
     )
-    context.set_default_timeout(E2E.ACTION_TIMEOUT_MS)
-    context.route("**/*", E2E._loopback_only)
+    context.set_default_timeout(E2E.APP_TIMEOUT_MS)  # loopback only: CHROMIUM_ARGS resolve no other host
     try:
         yield context.new_page()
     finally:
