@@ -43,6 +43,8 @@ from image_buildah import (  # noqa: E402
 )
 from image_pod import Pod  # noqa: E402
 
+from benchmarks import results_md  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results.md"
 BASE = "docker.io/library/python:3.11-slim"
 SECTION = "## Image"
@@ -263,15 +265,7 @@ def render(results: list[Measured], runs: int, load: tuple[tuple[float, ...], tu
 
 def write_section(text: str, path: Path = RESULTS) -> None:
     """Replace the "## Image" section of results.md, or append it; keep everything else."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find(f"\n{SECTION}\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = old.find("\n## ", start + len(SECTION) + 2)
-        tail = old[following:] if following >= 0 else "\n"
-        new = old[: start + 1] + text.rstrip("\n") + "\n" + tail
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    results_md.replace_section(path, SECTION, text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

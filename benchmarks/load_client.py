@@ -67,6 +67,13 @@ class StreamlitTab:
             open_timeout=60,
         )
 
+    async def _read(self, run: PageRun) -> None:
+        """Fold messages into `run` until its script run ends."""
+        assert self.ws is not None, "open() first"
+        while not run.done:
+            raw = await self.ws.recv()
+            run.add(raw if isinstance(raw, bytes) else raw.encode())
+
     async def close(self) -> None:
         """Close the websocket (the app then ends the session)."""
         if self.ws is not None:
@@ -81,20 +88,28 @@ class StreamlitTab:
             if button is None:
                 raise LookupError(f"no {press!r} button on the last page")
             trigger = button.id
-        message = rerun_message(
-            query_string,
-            self.page_script_hash,
-            trigger=trigger,
-            cached_hashes=self.cached_hashes,
-            url=f"{self.app_url}/?{query_string}" if query_string else f"{self.app_url}/",
-        )
+        url = f"{self.app_url}/?{query_string}" if query_string else f"{self.app_url}/"
         run = PageRun()
         started = time.perf_counter()
-        await self.ws.send(message)
+        await self.ws.send(
+            rerun_message(
+                query_string,
+                self.page_script_hash,
+                trigger=trigger,
+                cached_hashes=self.cached_hashes,
+                url=url,
+            )
+        )
         async with asyncio.timeout(timeout):
-            while not run.done:
-                raw = await self.ws.recv()
-                run.add(raw if isinstance(raw, bytes) else raw.encode())
+            await self._read(run)
+            if run.signal is not None:  # as a browser does once it has drawn the top: one page, two runs
+                signal, run.signal, run.status = run.signal, None, None
+                hashes = self.cached_hashes | run.cacheable_hashes
+                script = run.page_script_hash or self.page_script_hash
+                await self.ws.send(
+                    rerun_message(query_string, script, signal=signal, cached_hashes=hashes, url=url)
+                )
+                await self._read(run)
         seconds = time.perf_counter() - started
         if run.page_script_hash:
             self.page_script_hash = run.page_script_hash

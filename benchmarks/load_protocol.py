@@ -6,16 +6,24 @@ page run: the URL's query string, the page's script hash, and the widget states 
 button press is a trigger value). The server answers with ForwardMsgs; a run ends with
 `script_finished` (FINISHED_SUCCESSFULLY, or an error status), and `st.login` ends it with an
 `auth_redirect` to `/auth/login?provider=...` instead.
+
+A report's first run in a session draws only its top and a signal component
+(dashboard/below_fold.py); a browser then reports the top drawn, and that report (a fragment rerun
+with the component's trigger value) draws the rest: `rerun_message(..., signal=...)`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from dashboard.below_fold import SIGNAL_COMPONENT, SIGNAL_EVENT
 
 STREAM_PATH = "/_stcore/stream"
 HEALTH_PATH = "/_stcore/health"
@@ -32,15 +40,28 @@ def subprotocols(xsrf_cookie: str) -> list[str]:
     return [SUBPROTOCOL, xsrf_cookie]
 
 
+@dataclass(frozen=True)
+class Signal:
+    """The page's "top drawn" component: its widget id and the fragment it reruns."""
+
+    id: str
+    fragment_id: str
+
+
 def rerun_message(
     query_string: str,
     page_script_hash: str = "",
     *,
     trigger: str | None = None,
+    signal: Signal | None = None,
     cached_hashes: Iterable[str] = (),
     url: str = "",
 ) -> bytes:
-    """A serialized `rerun_script` BackMsg; `trigger` names a button pressed for this run."""
+    """A serialized `rerun_script` BackMsg.
+
+    `trigger` names a button pressed for this run; `signal` makes it the report a browser sends
+    once it has drawn a report's top (the signal fragment's rerun).
+    """
     message = BackMsg()
     state = message.rerun_script
     state.query_string = query_string
@@ -49,6 +70,11 @@ def rerun_message(
         widget = state.widget_states.widgets.add()
         widget.id = trigger
         widget.trigger_value = True
+    if signal is not None:
+        state.fragment_id = signal.fragment_id
+        widget = state.widget_states.widgets.add()
+        widget.id = _make_trigger_id(signal.id, "events")
+        widget.json_trigger_value = json.dumps([{"event": SIGNAL_EVENT, "value": True}])
     state.cached_message_hashes.extend(sorted(cached_hashes))
     state.context_info.timezone = "UTC"
     state.context_info.timezone_offset = 0
@@ -82,6 +108,7 @@ class PageRun:
     messages: int = 0
     bytes: int = 0
     cacheable_hashes: set[str] = field(default_factory=set)
+    signal: Signal | None = None  # drawn: the rest of the report waits for the browser's report
 
     @property
     def done(self) -> bool:
@@ -111,9 +138,9 @@ class PageRun:
         elif kind == "auth_redirect":
             self.auth_redirect = message.auth_redirect.url
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            self._element(message.delta.new_element)
+            self._element(message.delta.new_element, message.delta.fragment_id)
 
-    def _element(self, element: object) -> None:
+    def _element(self, element: object, fragment_id: str) -> None:
         kind = element.WhichOneof("type")  # type: ignore[attr-defined]
         value = getattr(element, kind) if kind else None
         if kind == "heading" and value.tag == "h1":
@@ -128,3 +155,5 @@ class PageRun:
             self.errors.append(value.body)
         elif kind == "alert" and value.format == Alert.WARNING:
             self.warnings.append(value.body)
+        elif kind == "bidi_component" and value.component_name == SIGNAL_COMPONENT:
+            self.signal = Signal(value.id, fragment_id)

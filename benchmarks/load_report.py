@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks import results_md
 from benchmarks.load_stats import median_and_range
 
 HEADING = "## Load: "  # every heading this module writes starts so: "## Load: 50 websocket sessions"
@@ -31,15 +32,8 @@ def to_json(results: dict[str, Any]) -> str:
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace the Load section of `path` (up to the next `## ` heading), or append it."""
-    text = path.read_text() if path.exists() else ""
-    start = text.find("\n" + HEADING)
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
-        return
-    end = text.find("\n## ", start + 1)
-    rest = "" if end < 0 else text[end:]
-    path.write_text(text[: start + 1] + section.rstrip("\n") + "\n" + rest)
+    """Replace the Load section of `path`, or append it; keep everything else."""
+    results_md.replace_section(path, HEADING, section)
 
 
 def _mb(kb: float) -> str:

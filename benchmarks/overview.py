@@ -34,6 +34,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks import results_md
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.md"
 SECTION = "## Platform overview"
@@ -231,15 +233,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def write_section(text: str) -> None:
-    """Replace the section if present (up to the next '## '), else append it at the end."""
-    current = RESULTS.read_text() if RESULTS.exists() else ""
-    if SECTION in current:
-        before, _, after = current.partition(SECTION)
-        rest = after.split("\n## ", 1)
-        tail = "\n## " + rest[1] if len(rest) > 1 else ""
-        RESULTS.write_text(before + text.rstrip("\n") + "\n" + tail)
-    else:
-        RESULTS.write_text(current.rstrip("\n") + "\n\n" + text)
+    """Replace the section if present, else append it at the end; keep everything else."""
+    results_md.replace_section(RESULTS, SECTION, text)
 
 
 def main(argv: list[str] | None = None) -> int:

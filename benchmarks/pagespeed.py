@@ -16,8 +16,10 @@ What is timed, inside the page with performance.now() (Python's overhead does no
   of that frame;
 - KPI row: the first `[data-testid="stMetricValue"]`;
 - last chart: the moment the last of the page's plotly charts got its drawn trace;
-- script done: Streamlit's `data-test-script-state` back to `notRunning` after the click's rerun.
-The run ends when the script is done and every `stPlotlyChart` on the page has a drawn trace.
+- script done: Streamlit's `data-test-script-state` back to `notRunning` after the click's rerun
+  (the first pass; or the first chart drawn, when a fast rerun never showed the running state).
+The run ends when the script is done, the report's second pass has arrived (dashboard/below_fold.py:
+no placeholder left) and every `stPlotlyChart` on the page has a drawn trace.
 With --trace, a Chrome trace per run also gives the main thread's CPU time from the click to the
 first chart: on a shared machine it moves far less with the load than wall time does.
 
@@ -46,6 +48,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from benchmarks import results_md
+from dashboard.below_fold import PENDING_KEY
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -92,7 +97,9 @@ TIMER_JS = """
     while (s.charts.length < n) s.charts.push(now);
     const state = app.getAttribute('data-test-script-state');
     if (state !== 'notRunning') s.running = true;
-    else if (s.running && s.done === null) s.done = now;
+    // A chart drawn since the click also proves the rerun began: a fast rerun can start and end
+    // within one render, and then the attribute never changes at all.
+    else if ((s.running || n > 0) && s.done === null) s.done = now;
   };
   // Any change of the script state after the click means its rerun began, even when running and
   // notRunning fall into one batch of records (a fast script).
@@ -112,9 +119,10 @@ COMPLETE_JS = """
   const s = window.__pagespeed;
   if (!s || s.done === null) return false;
   const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]').length;
-  return s.exception || (charts > 0 && s.charts.length >= charts);
+  const pending = document.querySelectorAll('.st-key-PENDING_KEY').length;
+  return s.exception || (pending === 0 && charts > 0 && s.charts.length >= charts);
 }
-"""
+""".replace("PENDING_KEY", PENDING_KEY)
 RESULT_JS = "() => window.__pagespeed"
 
 
@@ -204,6 +212,8 @@ def one_run(browser: Any, url: str, *, trace: bool = False) -> dict[str, Any]:
 
     With `trace`, Chromium also records a trace from the click on, for the main thread's CPU time.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _loopback_only)
@@ -229,7 +239,10 @@ def one_run(browser: Any, url: str, *, trace: bool = False) -> dict[str, Any]:
             browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         frames["after_click"] = True
         button.click()
-        page.wait_for_function(COMPLETE_JS, polling=100)
+        try:
+            page.wait_for_function(COMPLETE_JS, polling=100)
+        except PlaywrightTimeout as error:
+            raise RuntimeError(f"{url} never completed; the timer read {page.evaluate(RESULT_JS)}") from error
         state = page.evaluate(RESULT_JS)
         charts = page.locator('[data-testid="stPlotlyChart"]').count()
         heading = page.evaluate("() => document.querySelector('h1')?.innerText ?? null")
@@ -425,27 +438,9 @@ def render(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(results_md: Path, section: str) -> None:
-    """Put `section` at the end of results.md, replacing an earlier page-speed section."""
-    text = results_md.read_text() if results_md.exists() else "# Benchmark results\n"
-    start, end = _section_bounds(text)
-    rest = (text[:start] + text[end:]) if start >= 0 else text
-    results_md.write_text(f"{rest.rstrip()}\n\n{section}")
-
-
-def page_speed_section(text: str) -> str:
-    """The page-speed section of a results.md, or "" (scripts/bench keeps it when it rewrites the file)."""
-    start, end = _section_bounds(text)
-    return text[start:end] if start >= 0 else ""
-
-
-def _section_bounds(text: str) -> tuple[int, int]:
-    """Where the page-speed section starts and ends (at the next `## ` heading or the end); -1: none."""
-    start = text.find(SECTION)
-    if start < 0:
-        return -1, -1
-    end = text.find("\n## ", start + len(SECTION))
-    return start, (end + 1 if end >= 0 else len(text))
+def write_section(path: Path, section: str) -> None:
+    """Put `section` in place of an earlier page-speed section of results.md, or at its end."""
+    results_md.replace_section(path, SECTION, section)
 
 
 def _commit() -> str:

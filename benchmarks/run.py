@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pagespeed, report
+from benchmarks import report, results_md
 from benchmarks.demo_backend import benchmark_month, calibrated_team, pinned_now
 from benchmarks.demo_backend import truth as demo_truth
 
@@ -269,12 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     results["duration_s"] = round(time.perf_counter() - started)
     out = Path(args.out)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    results_md = out / "results.md"
-    # the page-speed section is scripts/bench-pagespeed's: keep it at the end
-    kept = pagespeed.page_speed_section(results_md.read_text()) if results_md.exists() else ""
-    results_md.write_text(report.render(results))
-    if kept:
-        pagespeed.write_section(results_md, kept)
+    # the sections of the other benchmarks (load, overview, page speed, image) stay as they are
+    results_md.keep_others(out / "results.md", report.render(results))
     log(f"wrote {out / 'results.md'} and results.json in {results['duration_s']} s")
     return 0
 

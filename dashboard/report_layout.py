@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import data, problems, text
+from dashboard import below_fold, data, problems, text
 from dashboard.signin import Session
 from usage_core import charts, display, incidents
 from usage_core.access import Scope
@@ -263,9 +263,13 @@ def _tables(session: Session, report: UsageReport) -> None:
 
 
 def report(session: Session, report: UsageReport) -> None:
-    """KPIs and budgets first (above the fold), then the charts and the tables."""
+    """KPIs and budgets first (above the fold), then the charts and the tables (a second pass)."""
     _kpis(report)
     _budgets(report)
+    below_fold.below_the_fold(lambda: _below(session, report))
+
+
+def _below(session: Session, report: UsageReport) -> None:
     _charts(report)
     _tables(session, report)
 

@@ -14,6 +14,7 @@ import yaml
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
+from dashboard.below_fold import DRAWN_KEY
 from tests.demo_server import serve
 from usage_core.config import Settings
 from usage_core.demo import DEMO_PERSONAS, DEMO_TENANTS, DemoLiteLLM
@@ -42,17 +43,28 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
         monkeypatch.setenv(name, value)
 
 
-def app(*, secrets: Mapping[str, Any] | None = None, query: Mapping[str, str] | None = None) -> AppTest:
-    """An AppTest of app.py; `secrets` replaces st.secrets (never the developer's secrets.toml)."""
+def app(
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    query: Mapping[str, str] | None = None,
+    top_drawn: bool = True,
+) -> AppTest:
+    """An AppTest of app.py; `secrets` replaces st.secrets (never the developer's secrets.toml).
+
+    AppTest runs no browser, so nothing reports a drawn page top (dashboard/below_fold.py): with
+    `top_drawn` the session starts as one whose browser already did, and a report is drawn whole.
+    """
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.secrets = dict(secrets) if secrets else {"unrelated": "no [auth] here"}
     at.query_params.update(query or {})
+    if top_drawn:
+        at.session_state[DRAWN_KEY] = True
     return at
 
 
-def demo_app(persona: str, **query: str) -> AppTest:
+def demo_app(persona: str, *, top_drawn: bool = True, **query: str) -> AppTest:
     """The embedded demo, signed in through the demo persona picker."""
-    at = app(query=query)
+    at = app(query=query, top_drawn=top_drawn)
     at.session_state["demo_persona"] = persona
     return at
 

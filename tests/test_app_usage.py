@@ -31,10 +31,11 @@ from app_support import (
     visible_text,
     write_tenants,
 )
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data
+from dashboard import below_fold, data
 from dashboard.report_layout import unnamed
 from usage_core import display
 from usage_core.access import NO_ACTIVE_TENANT, NOT_AVAILABLE_YET, Scope
@@ -569,3 +570,31 @@ def test_each_chart_has_a_table_with_its_numbers() -> None:
     ]
     assert list(tables["Successful"]["Failed"]) == [row.metrics.failed_requests for row in report.daily]
     assert set(spend["Day"]) == {"complete"}
+
+
+# -- two passes: the top first, the rest once the browser reports it drawn -----------------------
+
+
+def browser_reports_top_drawn(at: AppTest) -> AppTest:
+    """Rerun with the message the page's signal sends once the top is drawn (its trigger value)."""
+    (signal,) = [e for e in at.main if getattr(e, "key", None) == below_fold.SIGNAL_KEY]
+    states = at._tree.get_widget_states()  # what the browser sends back with every rerun
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(signal.proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "drawn", "value": True}])
+    return at._run(states)
+
+
+def test_a_sessions_first_report_draws_its_top_then_the_rest_when_the_browser_says_so() -> None:
+    at = ran_cleanly(demo_app("member", tenant="acme-prod", top_drawn=False).run())
+    assert [m.label for m in at.metric][:4] == ["Spend (USD)", "Input tokens", "Output tokens", "Requests"]
+    assert "Company budget" in visible_text(at) and below_fold.WAITING in visible_text(at)
+    assert len(at.get("plotly_chart")) == 2 and not plotly_specs(at)  # the two gauges, no daily chart
+    assert not at.get("download_button") and not at.dataframe and not at.expander
+
+    at = ran_cleanly(browser_reports_top_drawn(at))
+    assert len(plotly_specs(at)) == 3 and len(at.get("download_button")) == 1
+    assert below_fold.WAITING not in visible_text(at)
+    # the rest of the session draws whole reports in one pass
+    at.sidebar.selectbox(key="pick_month").set_value(LAST_MONTH).run()
+    assert len(plotly_specs(ran_cleanly(at))) == 3 and below_fold.WAITING not in visible_text(at)

@@ -151,6 +151,10 @@ def _forward(**fields: object) -> bytes:
                 element.metric.label = value  # type: ignore[assignment]
             elif name == "exception":
                 element.exception.type, element.exception.message = value  # type: ignore[misc]
+            elif name == "signal":
+                component, widget_id, fragment_id = value  # type: ignore[misc]
+                element.bidi_component.component_name, element.bidi_component.id = component, widget_id
+                message.delta.fragment_id = fragment_id
             elif name in ("error", "warning"):
                 from streamlit.proto.Alert_pb2 import Alert
 
@@ -179,6 +183,28 @@ def test_rerun_message_carries_query_page_and_pressed_button() -> None:
     plain = BackMsg()
     plain.ParseFromString(rerun_message(""))
     assert len(plain.rerun_script.widget_states.widgets) == 0
+
+
+def test_the_top_drawn_report_reruns_the_signals_fragment_with_its_trigger() -> None:
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from benchmarks.load_protocol import PageRun, Signal, rerun_message
+    from dashboard.below_fold import SIGNAL_COMPONENT
+
+    run = PageRun()
+    run.add(_forward(signal=("someone.else", "$$ID-other", "fragment-0")))
+    assert run.signal is None  # only the dashboard's own signal counts
+    run.add(_forward(signal=(SIGNAL_COMPONENT, "$$ID-5-top_drawn_signal", "fragment-7")))
+    assert run.signal == Signal("$$ID-5-top_drawn_signal", "fragment-7")
+
+    message = BackMsg()
+    message.ParseFromString(rerun_message("tenant=acme-dev", "page-1", signal=run.signal))
+    state = message.rerun_script
+    assert (state.fragment_id, state.page_script_hash) == ("fragment-7", "page-1")
+    (widget,) = state.widget_states.widgets
+    assert widget.id == _make_trigger_id("$$ID-5-top_drawn_signal", "events")
+    assert json.loads(widget.json_trigger_value) == [{"event": "drawn", "value": True}]
 
 
 def test_page_run_folds_a_successful_run() -> None:

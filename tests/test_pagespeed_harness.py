@@ -1,4 +1,4 @@
-"""The page-speed benchmark's bookkeeping: its section of results.md, its statistics, its trace reading.
+"""The page-speed benchmark's bookkeeping: its statistics, its trace reading, its report.
 
 No timings here (benchmarks/pagespeed.py measures those); no browser either.
 """
@@ -6,49 +6,10 @@ No timings here (benchmarks/pagespeed.py measures those); no browser either.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from benchmarks import pagespeed
-
-REST = "# Benchmark results\n\nIntro.\n\n## Notes\n\n- a note\n"
-
-
-def _section(ratio: str) -> str:
-    return f"{pagespeed.SECTION}\n\nratio {ratio}\n"
-
-
-def test_the_section_goes_to_the_end_and_replaces_an_earlier_one(tmp_path: Path) -> None:
-    results = tmp_path / "results.md"
-    results.write_text(REST)
-    pagespeed.write_section(results, _section("1.5x"))
-    assert results.read_text() == REST + "\n" + _section("1.5x")
-
-    pagespeed.write_section(results, _section("1.2x"))
-    text = results.read_text()
-    assert text.count(pagespeed.SECTION) == 1 and text.endswith(_section("1.2x")) and "1.5x" not in text
-    assert text.startswith(REST)
-
-
-def test_a_section_that_is_no_longer_last_is_still_replaced_and_moved_to_the_end(tmp_path: Path) -> None:
-    results = tmp_path / "results.md"
-    results.write_text(REST + "\n" + _section("1.5x") + "\n## Later\n\nmore\n")
-    pagespeed.write_section(results, _section("1.2x"))
-    text = results.read_text()
-    assert "1.5x" not in text and "## Later\n\nmore\n" in text and text.endswith(_section("1.2x"))
-
-
-def test_the_section_is_found_for_scripts_bench_to_keep() -> None:
-    assert pagespeed.page_speed_section(REST) == ""
-    assert pagespeed.page_speed_section(REST + "\n" + _section("1.5x")) == _section("1.5x")
-    assert pagespeed.page_speed_section(_section("1.5x") + "## Next\n") == _section("1.5x")
-
-
-def test_a_missing_results_file_is_created(tmp_path: Path) -> None:
-    results = tmp_path / "results.md"
-    pagespeed.write_section(results, _section("1.5x"))
-    assert results.read_text().endswith(_section("1.5x"))
 
 
 def test_p90_interpolates_between_closest_ranks() -> None:

@@ -22,6 +22,8 @@ from e2e_helpers import Shown, normalise_text, parse_shown_number
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
+from dashboard.below_fold import PENDING_KEY
+
 LOGIN_BUTTON = re.compile(r"\b(log ?in|sign ?in)\b", re.IGNORECASE)
 LOGOUT_BUTTON = re.compile(r"\b(log ?out|sign ?out)\b", re.IGNORECASE)
 SIGN_IN_HEADING = "LLM usage dashboard"
@@ -57,6 +59,7 @@ _READ_SCREEN = """() => {
     script_state: app ? app.getAttribute("data-test-script-state") : null,
     stale: document.querySelectorAll('[data-stale="true"]').length,
     loading: document.querySelectorAll('[data-testid="stSkeleton"]').length,
+    pending: document.querySelectorAll(".st-key-PENDING_KEY").length,
     running: document.querySelectorAll('[data-testid="stStatusWidgetRunningIcon"]').length,
     headings: all(main, '[data-testid="stHeading"] h1').map(text),
     metrics: all(main, '[data-testid="stMetric"]').map((metric) => [
@@ -72,7 +75,7 @@ _READ_SCREEN = """() => {
     page_text: [document.body ? document.body.textContent : "", ...all(document, "input").map((i) => i.value)]
       .join("\\n"),
   };
-}"""
+}""".replace("PENDING_KEY", PENDING_KEY)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Screen:
     script_state: str | None  # stApp's data-test-script-state
     stale: int  # elements of an earlier run still shown
     loading: int  # elements whose component code has not arrived yet (Suspense placeholders)
+    pending: int  # the report's second pass not drawn yet (dashboard/below_fold.py's placeholder)
     running: int  # the status widget's "Running..." icon
     headings: tuple[str, ...]  # the h1 titles in the main area
     metrics: tuple[tuple[str, str], ...]  # (label, value) of every metric in the main area
@@ -107,12 +111,13 @@ class Screen:
 
     @property
     def settled(self) -> bool:
-        """Connected, no script running, no stale element, no element still loading its code."""
+        """Connected, no script running, no stale element, nothing still loading or still to draw."""
         return (
             self.connection == "CONNECTED"
             and self.script_state == "notRunning"
             and self.stale == 0
             and self.loading == 0
+            and self.pending == 0
             and self.running == 0
         )
 
@@ -151,7 +156,7 @@ class Screen:
         """The state fields, for a failure message."""
         return (
             f"url={self.url} connection={self.connection} script={self.script_state} "
-            f"stale={self.stale} loading={self.loading} running={self.running} "
+            f"stale={self.stale} loading={self.loading} pending={self.pending} running={self.running} "
             f"headings={list(self.headings)} metrics={[label for label, _ in self.metrics]} "
             f"alerts={list(self.alerts)} sidebar_buttons={list(self.sidebar_buttons)} "
             f"main_buttons={list(self.main_buttons)}"
@@ -181,6 +186,7 @@ def read_screen(page: Page) -> Screen | None:
         script_state=raw["script_state"],
         stale=raw["stale"],
         loading=raw["loading"],
+        pending=raw["pending"],
         running=raw["running"],
         headings=_texts(raw["headings"]),
         metrics=_texts(raw["metrics"]),
