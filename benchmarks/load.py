@@ -325,7 +325,13 @@ def summarize(
     result["app_cores_used"] = round(result["app_cpu_s"] / result["window_s"], 2)
 
     entries = [e | {"t": round(e["t"] - recorder.window_start, 3)} for e in emulator.entries()]
-    viewed = {(r["team"], r["month"]) for r in runs if r["team"]}
+    # a page reads its month and, for the comparison with last month, the month before
+    viewed = {
+        (r["team"], month)
+        for r in runs
+        if r["team"]
+        for month in (r["month"], str(Month.parse(r["month"]).previous()))
+    }
     presses = sum(r["action"] in ("refresh", "burst") for r in runs)
     bound = reads_bound(len(viewed), result["window_s"], options.ttl_s, presses)
     reads = reads_by_team_month(entries)

@@ -30,9 +30,10 @@ HEALTH_PATH = "/_stcore/health"
 XSRF_COOKIE = "_streamlit_xsrf"
 SUBPROTOCOL = "streamlit"
 
-FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
+# A whole run or a fragment's run (the report's second pass) that ran to its end.
+FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 # Statuses after which no more messages of this run follow (an early finish for a rerun does not end it).
-_FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+_FINAL = {*FINISHED, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
 
 
 def subprotocols(xsrf_cookie: str) -> list[str]:
@@ -118,7 +119,7 @@ class PageRun:
     @property
     def succeeded(self) -> bool:
         """The script ran to its end and drew no exception and no error box."""
-        return self.status == FINISHED and not self.exceptions and not self.errors
+        return self.status in FINISHED and not self.exceptions and not self.errors
 
     def add(self, raw: bytes) -> None:
         """Fold one serialized ForwardMsg into the run."""

@@ -118,7 +118,9 @@ def _setup(results: dict[str, Any]) -> list[str]:
         f"time of {o['think_s'][0]:g} to {o['think_s'][1]:g} s, then a rerun (35%), a month or "
         "tenant switch through the URL's query string (25% each) or a Refresh press (15%). Halfway "
         "through, every session presses Refresh once (the burst).",
-        "- page-run time: from sending the `rerun_script` BackMsg to the run's `script_finished`. "
+        "- page-run time: from sending the `rerun_script` BackMsg to the run's `script_finished`; "
+        "when the run drew a report's top only (a session's first report), the client then sends "
+        'the browser\'s "top drawn" report at once and the time runs to the end of that second pass. '
         "An error is a run that raised, drew an error box, showed another title than the tenant "
         "and month asked for, lacked the KPI row, or did not finish within 60 s.",
     ]
@@ -196,6 +198,7 @@ def _bound(runs: list[dict[str, Any]]) -> list[str]:
         "**The upstream bound.** One team-month read is 3 requests (`/team/info`, `/key/list`, "
         "one page of `/team/daily/activity`). The cache keeps a read for the TTL and computes one "
         "key at a time, so over a window of W seconds (first page to last) each team-month viewed "
+        "(a page's month, and the month before it, which the comparison with last month reads) "
         "is read at most floor(W / TTL) + 1 times, plus at most once per Refresh press: bound = 3 x "
         "(team-months viewed x (floor(W / TTL) + 1) + Refresh presses) requests. Reads per "
         f"team-month in run 1: {reads}.",
