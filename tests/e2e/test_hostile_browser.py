@@ -22,6 +22,7 @@ import pytest
 from e2e_helpers import REPO, Stack, clean_env, start_app_behind
 from playwright.sync_api import Page, expect
 
+from dashboard.below_fold import PENDING_KEY
 from tests.demo_server import serve
 from tests.hostile_corpus import CONTROL, KINDS, payload
 from usage_core.demo import DemoKey, DemoLiteLLM, DemoTeam
@@ -47,12 +48,15 @@ def marker(source: str, kind: str) -> str:
 
 
 def wait_for_heading(page: Page, text: str) -> None:
-    """The expected page heading is present, the app is connected, and no script is running."""
+    """The heading is present, a report's second pass is drawn, the app is connected and idle."""
     expect(page.locator(HEADING).first).to_contain_text(text, timeout=APP_TIMEOUT_MS)
+    # the placeholder goes only when the second pass runs, so "idle" below is after that pass
+    expect(page.locator(f".st-key-{PENDING_KEY}")).to_have_count(0, timeout=APP_TIMEOUT_MS)
     app = page.locator('[data-testid="stApp"]')
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=APP_TIMEOUT_MS)
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=APP_TIMEOUT_MS)
     expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=APP_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0, timeout=APP_TIMEOUT_MS)
 
 
 def sign_in(page: Page, app_url: str, provider_url: str, sub: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from e2e_helpers import LOOPBACK, REPO, Stack
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route
 
+from dashboard.below_fold import PENDING_KEY
 from dashboard.report_layout import unnamed
 from usage_core.access import Scope
 from usage_core.config import Settings
@@ -36,15 +37,16 @@ OVERLAY = f"{MONTH.previous().label} (same day)"
 SIDEBAR = '[data-testid="stSidebar"]'
 MAIN = '[data-testid="stMain"]'
 
-# The report is done: the exact heading, the KPI labels, every plotly chart with a drawn trace, no
-# stale element, and the script idle.
-_SETTLED = """([heading, labels]) => {
+# The report is done: the exact heading, the KPI labels, the second pass drawn (no placeholder), no
+# element still loading its code, every plotly chart with a drawn trace, nothing stale, the script idle.
+_SETTLED = """([heading, labels, pending]) => {
   const clean = (s) => s.replace(/[\\u2060\\u200b\\ufeff]/g, "").replace(/\\s+/g, " ").trim();
   const h1 = document.querySelector("h1");
   if (!h1 || clean(h1.innerText) !== heading) return false;
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
   if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector(`.st-key-${pending}, [data-testid="stSkeleton"]`)) return false;
   const labelled = document.querySelectorAll('[data-testid="stMetricLabel"]');
   const shown = [...labelled].map((e) => clean(e.innerText));
   if (!labels.every((label) => shown.includes(label))) return false;
@@ -115,7 +117,7 @@ def sign_in_as_member(page: Page, stack: Stack) -> None:
 
 def wait_settled(page: Page) -> None:
     """Wait until the report is complete and idle (see _SETTLED)."""
-    page.wait_for_function(_SETTLED, arg=[HEADING, KPI_LABELS], timeout=WAIT_MS)
+    page.wait_for_function(_SETTLED, arg=[HEADING, KPI_LABELS, PENDING_KEY], timeout=WAIT_MS)
 
 
 def main_text(page: Page) -> str:
