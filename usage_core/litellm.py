@@ -541,8 +541,13 @@ class LiteLLMClient:
             yield from (fn(item) for item in items)
             return
         workers = min(self.max_concurrency, limit or self.max_concurrency, len(items))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
             yield from pool.map(fn, items)
+        finally:
+            # A caller that stops early leaves this generator to be finalised on whatever thread
+            # collects it, possibly one of this pool's: cancel what has not started, never join here.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _read_pages(
         self,
