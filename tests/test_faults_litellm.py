@@ -41,7 +41,7 @@ from usage_core.usage import Metrics, TeamUsage
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 OCTOBER = Month(2026, 10)
-SECRET = "sk-fault-matrix-secret-31"
+SECRET = "sk-fault-secret-31"  # a stand-in: errors must never carry it
 INITECH = "team-initech-5b8e"  # one key, three models: ~90 daily rows a month
 ACME = "team-acme-7f3a"
 SMALL = benchmark_team(600, tenants=3, team_id="team-small")  # ~600 spend rows a month
