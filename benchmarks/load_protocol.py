@@ -8,8 +8,8 @@ button press is a trigger value). The server answers with ForwardMsgs; a run end
 `auth_redirect` to `/auth/login?provider=...` instead.
 
 A report's first run in a session draws only its top and a signal component
-(dashboard/below_fold.py); a browser then reports the top drawn, and that report (a fragment rerun
-with the component's trigger value) draws the rest: `rerun_message(..., signal=...)`.
+(dashboard/below_fold.py); a browser then reports the top drawn, and that report (a rerun with the
+component's trigger value) draws the whole page: `rerun_message(..., signal=...)`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ HEALTH_PATH = "/_stcore/health"
 XSRF_COOKIE = "_streamlit_xsrf"
 SUBPROTOCOL = "streamlit"
 
-# A whole run or a fragment's run (the report's second pass) that ran to its end.
-FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+# A run that ran to its end.
+FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY}
 # Statuses after which no more messages of this run follow (an early finish for a rerun does not end it).
 _FINAL = {*FINISHED, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
 
@@ -41,27 +41,19 @@ def subprotocols(xsrf_cookie: str) -> list[str]:
     return [SUBPROTOCOL, xsrf_cookie]
 
 
-@dataclass(frozen=True)
-class Signal:
-    """The page's "top drawn" component: its widget id and the fragment it reruns."""
-
-    id: str
-    fragment_id: str
-
-
 def rerun_message(
     query_string: str,
     page_script_hash: str = "",
     *,
     trigger: str | None = None,
-    signal: Signal | None = None,
+    signal: str | None = None,
     cached_hashes: Iterable[str] = (),
     url: str = "",
 ) -> bytes:
     """A serialized `rerun_script` BackMsg.
 
-    `trigger` names a button pressed for this run; `signal` makes it the report a browser sends
-    once it has drawn a report's top (the signal fragment's rerun).
+    `trigger` names a button pressed for this run; `signal` (the "top drawn" component's widget id)
+    makes it the report a browser sends once it has drawn a report's top.
     """
     message = BackMsg()
     state = message.rerun_script
@@ -72,9 +64,8 @@ def rerun_message(
         widget.id = trigger
         widget.trigger_value = True
     if signal is not None:
-        state.fragment_id = signal.fragment_id
         widget = state.widget_states.widgets.add()
-        widget.id = _make_trigger_id(signal.id, "events")
+        widget.id = _make_trigger_id(signal, "events")
         widget.json_trigger_value = json.dumps([{"event": SIGNAL_EVENT, "value": True}])
     state.cached_message_hashes.extend(sorted(cached_hashes))
     state.context_info.timezone = "UTC"
@@ -109,7 +100,7 @@ class PageRun:
     messages: int = 0
     bytes: int = 0
     cacheable_hashes: set[str] = field(default_factory=set)
-    signal: Signal | None = None  # drawn: the rest of the report waits for the browser's report
+    signal: str | None = None  # the "top drawn" component's id: the rest waits for the browser
 
     @property
     def done(self) -> bool:
@@ -139,9 +130,9 @@ class PageRun:
         elif kind == "auth_redirect":
             self.auth_redirect = message.auth_redirect.url
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            self._element(message.delta.new_element, message.delta.fragment_id)
+            self._element(message.delta.new_element)
 
-    def _element(self, element: object, fragment_id: str) -> None:
+    def _element(self, element: object) -> None:
         kind = element.WhichOneof("type")  # type: ignore[attr-defined]
         value = getattr(element, kind) if kind else None
         if kind == "heading" and value.tag == "h1":
@@ -157,4 +148,4 @@ class PageRun:
         elif kind == "alert" and value.format == Alert.WARNING:
             self.warnings.append(value.body)
         elif kind == "bidi_component" and value.component_name == SIGNAL_COMPONENT:
-            self.signal = Signal(value.id, fragment_id)
+            self.signal = value.id

@@ -4,10 +4,11 @@
 
 Starts `streamlit run app.py` (the embedded demo: nothing configured, an empty secrets file, so
 the demo persona sign-in) and `streamlit run benchmarks/reference_app.py` (a title, the same button,
-one plotly chart) with the e2e suite's flags, and drives Debian's Chromium (headless, the e2e
-flags). Per run: a fresh browser context, open the app, wait until the button is ready, install the
-in-page timer, click, wait until the page is complete. Runs alternate A, B, A, B so the machine's
-noise hits both apps alike.
+one plotly chart) with the e2e suite's flags, both from the project folder, so both read its
+.streamlit/config.toml (the reference gains its runner settings too), and drives Debian's Chromium
+(headless, the e2e flags). Per run: a fresh browser context, open the app, wait until the button
+is ready, install the in-page timer, click, wait until the page is complete. Runs alternate A, B,
+A, B so the machine's noise hits both apps alike.
 
 What is timed, inside the page with performance.now() (Python's overhead does not count):
 - t0: the button's `click` event (a capturing listener installed before the click);
@@ -383,7 +384,8 @@ def render(result: Mapping[str, Any]) -> str:
         "",
         'Time from the click on "Continue as member" to the first drawn plotly chart, in headless Chromium, '
         "our app (`streamlit run app.py`, the embedded demo, member persona) against "
-        "`benchmarks/reference_app.py` (a title, the same button, one plotly bar chart of 30 days). Written "
+        "`benchmarks/reference_app.py` (a title, the same button, one plotly bar chart of 30 days), both "
+        "started from the project folder with its `.streamlit/config.toml`. Written "
         "by `scripts/bench-pagespeed`; do not edit by hand.",
         "",
         f"- run: {result['started_at']}, {result['duration_s']} s in all, at commit {result['commit']}; "

@@ -1,11 +1,12 @@
 """Two passes: what lies below the fold is drawn once the browser has drawn the top of the page.
 
-A browser draws a page only as fast as its main thread allows. Sent in one go, the daily charts and
-tables are rendered together with the KPIs and budget cards, and the first chart (a budget gauge)
-waits for all of them. So on the first report of a browser session, the charts and tables stand
-behind a small placeholder; a script in the page (`_SIGNAL_JS`) reports back once every chart above
-them has drawn, and that report reruns only this fragment, which then draws them. Later reports in
-the same session draw everything in one pass: the browser has plotly's code by then.
+A browser draws a page only as fast as its main thread allows. Sent in one go, the daily charts,
+the tables and the sidebar's pickers are rendered together with the KPIs and budget cards, and the
+first chart (a budget gauge) waits for all of them. So on the first report of a browser session,
+the charts and tables stand behind a small placeholder and the pickers wait too; a script in the
+page (`_SIGNAL_JS`) reports back once every chart above has drawn, and that report reruns the page,
+which then draws everything. Later reports in the same session draw everything in one pass: the
+browser has plotly's code and the pickers' by then.
 """
 
 from __future__ import annotations
@@ -53,12 +54,16 @@ def _top_drawn() -> None:
     st.session_state[DRAWN_KEY] = True
 
 
-@st.fragment
-def below_the_fold(draw: Callable[[], None]) -> None:
-    """`draw()` now if this session's browser has drawn a page top before, else once it reports one."""
+def below_the_fold(draw: Callable[[], None]) -> bool:
+    """`draw()` now if this session's browser has drawn a page top before; else wait for it (True).
+
+    The signal stands outside any fragment: the browser's report reruns the whole page, so that the
+    pickers the page held back (`waiting` was True) are drawn with the rest.
+    """
     if st.session_state.get(DRAWN_KEY):
         draw()
-        return
+        return False
     with st.container(key=PENDING_KEY):
         text.caption(WAITING)
         _signal(key=SIGNAL_KEY, height=0, **{f"on_{SIGNAL_EVENT}_change": _top_drawn})
+    return True

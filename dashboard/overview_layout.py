@@ -52,10 +52,12 @@ def month_sidebar(session: Session) -> tuple[Month, bool, DeltaGenerator]:
     """The month of `?month=` (notices for a bad one), its picker, Refresh and the 'data as of' slot."""
     month, notices = select_month(st.query_params.to_dict(), horizon=session.settings.months_horizon)
     st.query_params.from_dict({"month": str(month)})  # an overview has no other parameter
-    refresh, as_of_slot = report_layout.sidebar_month(month, session.settings.months_horizon, _on_month)
+    with st.sidebar:
+        report_layout.month_picker(month, session.settings.months_horizon, _on_month)
+        as_of_slot = st.empty()
     for notice in notices:  # they quote the URL: shown whole as text
         text.warning("{}", notice, icon=":material/link_off:")
-    return month, refresh, as_of_slot
+    return month, report_layout.refresh_asked(), as_of_slot
 
 
 def _base_path() -> str:

@@ -27,6 +27,7 @@ BADGE_STYLE = {
     display.BADGE_DEMO: ("gray", ":material/science:"),
 }
 _REFRESHED_AT = "_refreshed_at"
+_REFRESH_ASKED = "_refresh_asked"
 
 
 def month_options(selected: Month, horizon: int) -> list[Month]:
@@ -262,11 +263,11 @@ def _tables(session: Session, report: UsageReport) -> None:
     )
 
 
-def report(session: Session, report: UsageReport) -> None:
-    """KPIs and budgets first (above the fold), then the charts and the tables (a second pass)."""
+def report(session: Session, report: UsageReport) -> bool:
+    """KPIs and budgets first (above the fold), then the charts and the tables; True if they wait."""
     _kpis(report)
     _budgets(report)
-    below_fold.below_the_fold(lambda: _below(session, report))
+    return below_fold.below_the_fold(lambda: _below(session, report))
 
 
 def _below(session: Session, report: UsageReport) -> None:
@@ -274,8 +275,8 @@ def _below(session: Session, report: UsageReport) -> None:
     _tables(session, report)
 
 
-def _refresh_pressed() -> bool:
-    """Whether a Refresh press counts: at most one per REFRESH_INTERVAL and session."""
+def _on_refresh() -> None:
+    """A Refresh press counts at most once per REFRESH_INTERVAL and session; `refresh_asked` takes it."""
     interval = data.REFRESH_INTERVAL.total_seconds()
     now = time.monotonic()
     last = st.session_state.get(_REFRESHED_AT)
@@ -286,24 +287,32 @@ def _refresh_pressed() -> bool:
             max(1, round(interval - (now - last))),
             icon=":material/timer:",
         )
-        return False
+        return
     st.session_state[_REFRESHED_AT] = now
-    return True
+    st.session_state[_REFRESH_ASKED] = True
 
 
-def sidebar_month(month: Month, horizon: int, on_change: Callable[[], None]) -> tuple[bool, DeltaGenerator]:
-    """Month picker, Refresh and the 'data as of' slot, in the sidebar; returns (refresh, slot)."""
-    with st.sidebar:
-        st.session_state["pick_month"] = month
-        st.selectbox(
-            "Month",
-            month_options(month, horizon),
-            format_func=lambda m: text.option("{}", m.label),
-            key="pick_month",
-            on_change=on_change,
-        )
-        pressed = st.button("Refresh", key="refresh", icon=":material/refresh:", width="stretch")
-        return pressed and _refresh_pressed(), st.empty()
+def refresh_asked() -> bool:
+    """Whether this run follows a Refresh press that counts (see `_on_refresh`)."""
+    return bool(st.session_state.pop(_REFRESH_ASKED, False))
+
+
+def sidebar_slots() -> tuple[DeltaGenerator, DeltaGenerator]:
+    """(pickers, 'data as of') places in the sidebar, filled later in the run."""
+    return st.sidebar.container(), st.sidebar.empty()
+
+
+def month_picker(month: Month, horizon: int, on_change: Callable[[], None]) -> None:
+    """Month picker and Refresh (a press is taken by `refresh_asked`, before the report is read)."""
+    st.session_state["pick_month"] = month
+    st.selectbox(
+        "Month",
+        month_options(month, horizon),
+        format_func=lambda m: text.option("{}", m.label),
+        key="pick_month",
+        on_change=on_change,
+    )
+    st.button("Refresh", key="refresh", icon=":material/refresh:", width="stretch", on_click=_on_refresh)
 
 
 def scoped(
@@ -312,12 +321,14 @@ def scoped(
     heading: Sequence[str],
     month: Month,
     *,
-    refresh: bool,
     as_of_slot: DeltaGenerator,
-) -> None:
-    """Fetch (cached), audit an admin's view, and render one scope's report; errors stay in place."""
+) -> bool:
+    """Fetch (cached), audit an admin's view, and render one scope's report; errors stay in place.
+
+    True when the report's lower part waits for the browser (below_fold): the page's pickers wait too.
+    """
     config = session.settings
-    if refresh:
+    if refresh_asked():
         data.refresh_snapshot(config, scope.team_id, month)
     title_with_badges(heading, month, display.badges(scope, session.user, demo=session.demo))
     if scope.company_wide and scope.tenant:
@@ -330,15 +341,15 @@ def scoped(
             problems.audit_admin_failure(session, scope, month, None)
         else:  # a tenant pointing at a missing team is the platform's problem, not the customer's
             _failed(session, scope, month, problem)
-        return
+        return False
     except UsageError as problem:
         _failed(session, scope, month, problem)
-        return
+        return False
     problems.audit_admin_view(session, scope, month)
     usage = build_report(scope, month, unnamed(snapshot), previous=_previous_usage(session, scope, month))
     with as_of_slot:
         text.caption("{}", display.as_of(usage.as_of))
-    report(session, usage)
+    return report(session, usage)
 
 
 def unnamed(snapshot: TeamSnapshot) -> TeamSnapshot:

@@ -69,9 +69,9 @@ def demo_app(persona: str, *, top_drawn: bool = True, **query: str) -> AppTest:
     return at
 
 
-def oidc_app(claims: Mapping[str, Any], **query: str) -> AppTest:
+def oidc_app(claims: Mapping[str, Any], *, top_drawn: bool = True, **query: str) -> AppTest:
     """`[auth]` configured and `claims` logged in, as st.login leaves them in st.user."""
-    at = app(secrets={"auth": AUTH}, query=query)
+    at = app(secrets={"auth": AUTH}, query=query, top_drawn=top_drawn)
     at.user = {"is_logged_in": True, **claims}
     return at
 

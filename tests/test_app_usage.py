@@ -298,7 +298,8 @@ def test_litellm_down_shows_an_error_box_with_retry_and_keeps_the_app(
         LITELLM_MASTER_KEY=MASTER_KEY,
         TENANTS_FILE=str(write_tenants(tmp_path / "tenants.yaml")),
     )
-    at = ran_cleanly(oidc_app(persona("member")).run())
+    # the session's first report: nothing waits for the browser when there is no report to draw
+    at = ran_cleanly(oidc_app(persona("member"), top_drawn=False).run())
     text = visible_text(at)
     assert "Usage data is unavailable right now. Try again in a minute." in text
     # the customer reads no host, port or cause; the log has them under the reference shown
@@ -591,10 +592,21 @@ def test_a_sessions_first_report_draws_its_top_then_the_rest_when_the_browser_sa
     assert "Company budget" in visible_text(at) and below_fold.WAITING in visible_text(at)
     assert len(at.get("plotly_chart")) == 2 and not plotly_specs(at)  # the two gauges, no daily chart
     assert not at.get("download_button") and not at.dataframe and not at.expander
+    assert not at.sidebar.selectbox and not at.sidebar.button(key="logout").disabled  # pickers wait too
 
     at = ran_cleanly(browser_reports_top_drawn(at))
     assert len(plotly_specs(at)) == 3 and len(at.get("download_button")) == 1
     assert below_fold.WAITING not in visible_text(at)
+    assert [s.key for s in at.sidebar.selectbox] == ["pick_tenant", "pick_month"]
     # the rest of the session draws whole reports in one pass
     at.sidebar.selectbox(key="pick_month").set_value(LAST_MONTH).run()
     assert len(plotly_specs(ran_cleanly(at))) == 3 and below_fold.WAITING not in visible_text(at)
+
+
+def test_a_first_pass_leaves_the_url_to_the_second_so_both_show_its_notice() -> None:
+    at = ran_cleanly(demo_app("member", tenant="no-such-tenant", top_drawn=False).run())
+    (notice,) = [w.value for w in at.warning]
+    assert "no-such-tenant" in plain(notice) and at.query_params["tenant"] == "no-such-tenant"
+    at = ran_cleanly(browser_reports_top_drawn(at))
+    assert [w.value for w in at.warning] == [notice] and at.query_params["tenant"] == "acme-dev"
+    assert title(at).startswith("Acme Development - ")

@@ -152,9 +152,8 @@ def _forward(**fields: object) -> bytes:
             elif name == "exception":
                 element.exception.type, element.exception.message = value  # type: ignore[misc]
             elif name == "signal":
-                component, widget_id, fragment_id = value  # type: ignore[misc]
+                component, widget_id = value  # type: ignore[misc]
                 element.bidi_component.component_name, element.bidi_component.id = component, widget_id
-                message.delta.fragment_id = fragment_id
             elif name in ("error", "warning"):
                 from streamlit.proto.Alert_pb2 import Alert
 
@@ -185,23 +184,23 @@ def test_rerun_message_carries_query_page_and_pressed_button() -> None:
     assert len(plain.rerun_script.widget_states.widgets) == 0
 
 
-def test_the_top_drawn_report_reruns_the_signals_fragment_with_its_trigger() -> None:
+def test_the_top_drawn_report_reruns_the_page_with_the_signals_trigger() -> None:
     from streamlit.components.v2.bidi_component.main import _make_trigger_id
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
-    from benchmarks.load_protocol import PageRun, Signal, rerun_message
+    from benchmarks.load_protocol import PageRun, rerun_message
     from dashboard.below_fold import SIGNAL_COMPONENT
 
     run = PageRun()
-    run.add(_forward(signal=("someone.else", "$$ID-other", "fragment-0")))
+    run.add(_forward(signal=("someone.else", "$$ID-other")))
     assert run.signal is None  # only the dashboard's own signal counts
-    run.add(_forward(signal=(SIGNAL_COMPONENT, "$$ID-5-top_drawn_signal", "fragment-7")))
-    assert run.signal == Signal("$$ID-5-top_drawn_signal", "fragment-7")
+    run.add(_forward(signal=(SIGNAL_COMPONENT, "$$ID-5-top_drawn_signal")))
+    assert run.signal == "$$ID-5-top_drawn_signal"
 
     message = BackMsg()
     message.ParseFromString(rerun_message("tenant=acme-dev", "page-1", signal=run.signal))
     state = message.rerun_script
-    assert (state.fragment_id, state.page_script_hash) == ("fragment-7", "page-1")
+    assert (state.fragment_id, state.page_script_hash) == ("", "page-1")  # the whole page
     (widget,) = state.widget_states.widgets
     assert widget.id == _make_trigger_id("$$ID-5-top_drawn_signal", "events")
     assert json.loads(widget.json_trigger_value) == [{"event": "drawn", "value": True}]

@@ -66,7 +66,7 @@ if params.get("tenant"):
 elif params.get("team"):
     mode = TEAM
 else:
-    mode = st.session_state.pop("admin_mode_next", TEAM)
+    mode = st.session_state.get("admin_mode_next", TEAM)
 
 text.caption(
     "Look at any LiteLLM team, one key alias of it, or any tenant of any organization. "
@@ -90,7 +90,6 @@ except UsageError as problem:
     st.stop()
 
 selection = select(session.user, tenants, params, horizon=session.settings.months_horizon)
-st.query_params.from_dict(selection.params)
 resolution, month, scope = selection.resolution, selection.month, selection.resolution.scope
 
 with pickers:
@@ -131,10 +130,11 @@ with pickers:
             key="pick_admin_tenant",
             on_change=_on_tenant,
         )
-refresh, as_of_slot = report_layout.sidebar_month(month, session.settings.months_horizon, _on_month)
+month_slot, as_of_slot = report_layout.sidebar_slots()
 
 for notice in selection.notices:  # they quote the URL: shown whole as text
     text.warning("{}", notice, icon=":material/link_off:")
+waiting = False
 if scope is None:
     if mode == TENANT:
         text.info("{}", resolution.reason, icon=":material/inbox:")
@@ -145,5 +145,12 @@ else:
     text.info("{}", display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
     tenant_name = resolution.tenant.display_name if resolution.tenant else None
     heading = display.heading(scope, tenant_name, team_name)
-    report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+    waiting = report_layout.scoped(session, scope, heading, month, as_of_slot=as_of_slot)
+# A run that waits for the browser (dashboard/below_fold.py) leaves the URL and the chosen mode to
+# the run that draws the whole page, and holds the month picker back with the report's lower part.
+if not waiting:
+    st.session_state.pop("admin_mode_next", None)
+    st.query_params.from_dict(selection.params)
+    with month_slot:
+        report_layout.month_picker(month, session.settings.months_horizon, _on_month)
 health.source_health(session)

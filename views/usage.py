@@ -29,27 +29,14 @@ except UsageError as problem:  # the tenant source is down, or not configured at
     st.stop()
 
 selection = select(session.user, tenants, st.query_params.to_dict(), horizon=session.settings.months_horizon)
-st.query_params.from_dict(selection.params)
 resolution, month = selection.resolution, selection.month
 options = {t.name: t for t in visible_tenants(session.user, tenants)}
-
-if options:
-    st.session_state["pick_tenant"] = resolution.tenant.name if resolution.tenant else None
-    st.sidebar.selectbox(
-        "Tenant",
-        list(options),
-        format_func=lambda name: text.option("{}", options[name].display_name),
-        key="pick_tenant",
-        on_change=_on_tenant,
-        placeholder="A LiteLLM team (from the Admin page)",
-    )
-    with st.sidebar:
-        report_layout.tenant_caption(resolution.tenant)
-refresh, as_of_slot = report_layout.sidebar_month(month, session.settings.months_horizon, _on_month)
+pickers, as_of_slot = report_layout.sidebar_slots()
 
 for notice in selection.notices:  # they quote the URL: shown whole as text
     text.warning("{}", notice, icon=":material/link_off:")
 
+waiting = False  # the report's lower part waits for the browser (dashboard/below_fold.py)
 if resolution.outcome is Outcome.NO_TENANT:
     with st.container(border=True):
         text.subheader(":material/inbox: No active tenant found for your organization")
@@ -61,4 +48,22 @@ elif resolution.scope is None:  # a tenant whose key is still being set up
 else:
     scope = resolution.scope
     heading = display.heading(scope, resolution.tenant.display_name if resolution.tenant else None)
-    report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
+    waiting = report_layout.scoped(session, scope, heading, month, as_of_slot=as_of_slot)
+
+# A run that waits for the browser leaves the URL as it came: the run that draws the whole page
+# reads it again, so it shows the same notices about it; that run writes back what was selected.
+if not waiting:
+    st.query_params.from_dict(selection.params)
+    with pickers:
+        if options:
+            st.session_state["pick_tenant"] = resolution.tenant.name if resolution.tenant else None
+            st.selectbox(
+                "Tenant",
+                list(options),
+                format_func=lambda name: text.option("{}", options[name].display_name),
+                key="pick_tenant",
+                on_change=_on_tenant,
+                placeholder="A LiteLLM team (from the Admin page)",
+            )
+            report_layout.tenant_caption(resolution.tenant)
+        report_layout.month_picker(month, session.settings.months_horizon, _on_month)
