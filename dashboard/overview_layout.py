@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import streamlit as st
@@ -18,6 +19,7 @@ from usage_core.selection import select_month
 
 ORG_VIEW, PLATFORM_VIEW = "org_overview", "platform_overview"
 ORG_PATH, PLATFORM_PATH = "org-overview", "platform-overview"  # the pages' url paths
+USAGE_SCRIPT, ADMIN_SCRIPT = "views/usage.py", "views/admin.py"  # where a row's Open leads
 _PLATFORM_VIEW_LOGGED = "_platform_view_logged"
 MISSING = "—"  # a blank figure: no figures yet, no budget, no limit
 ROW_HEIGHT = 35  # Streamlit's default row height, so that a small table shows every row
@@ -86,6 +88,20 @@ def _download(session: Session, csv: str, view: str, month: Month, file_name: st
     )
 
 
+def _go_to(
+    label: str, choices: dict[str, str], page: str, params: Callable[[str], dict[str, str]], key: str
+) -> None:
+    """A picker and a link to one row's page: the grid's Open links need a mouse, these do not.
+
+    `choices` maps each row's link target to its option label, in the table's order.
+    """
+    if not choices:
+        return
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        chosen = st.selectbox(label, list(choices), format_func=choices.__getitem__, key=key, width=320)
+        st.page_link(page, label="Open", icon=":material/arrow_forward:", query_params=params(chosen))
+
+
 def _as_of(slot: DeltaGenerator, moment: datetime | None) -> None:
     if moment is not None:
         with slot:
@@ -132,6 +148,13 @@ def _org_table(session: Session, result: OrgOverview) -> None:
         sort = _sort_select(list(overview_table.ORG_SORTS), "org_overview_sort")
         _download(session, result.to_csv(), ORG_VIEW, result.month, f"org-overview-{result.month}.csv")
     rows = overview_table.org_rows(result, sort)
+    _go_to(
+        "Go to a tenant",
+        {row.tenant: text.option("{}", row.display_name) for row in rows},
+        USAGE_SCRIPT,
+        lambda tenant: {"tenant": tenant, "month": str(result.month)},
+        "org_overview_go_to",
+    )
     frame = overview_table.org_frame(result, rows, _base_path())
     text.table(
         frame,
@@ -244,6 +267,13 @@ def _platform_table(session: Session, result: PlatformOverview) -> None:
             session, result.to_csv(), PLATFORM_VIEW, result.month, f"platform-overview-{result.month}.csv"
         )
     rows = overview_table.platform_rows(result, sort)
+    _go_to(
+        "Go to a team",
+        {row.team_id: text.team_option(row.team_id, row.team_alias) for row in rows},
+        ADMIN_SCRIPT,
+        lambda team_id: {"team": team_id, "month": str(result.month)},
+        "platform_overview_go_to",
+    )
     frame = overview_table.platform_frame(result, rows, _base_path())
     text.table(
         frame,

@@ -148,6 +148,11 @@ def option(template: str, *args: object) -> str:
     return template.format(*(shorten(str(arg), LABEL_CHARS) for arg in args))
 
 
+def team_option(team_id: str, alias: str | None) -> str:
+    """A LiteLLM team as a picker option: "alias (id)", or the id alone."""
+    return option("{} ({})", alias, team_id) if alias else option("{}", team_id)
+
+
 def cell(value: object) -> str:
     """A table cell: one clean line, never read as a formula by a spreadsheet (the toolbar's CSV)."""
     return csv_cell(" ".join(clean(str(value)).split()))

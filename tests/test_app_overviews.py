@@ -32,7 +32,7 @@ from app_support import (
 from streamlit.testing.v1 import AppTest
 
 from dashboard import signin
-from dashboard.text import cell
+from dashboard.text import LABEL_CHARS, cell
 from tests.hostile_corpus import CONTROL, KINDS, LIVE_TOKENS, payload
 from usage_core.access import Scope
 from usage_core.config import Settings
@@ -40,6 +40,7 @@ from usage_core.demo import DEMO_TEAMS, DEMO_TENANTS, DemoKey, DemoLiteLLM, Demo
 from usage_core.identity import user_from_claims
 from usage_core.months import Month
 from usage_core.overview_table import NOT_AVAILABLE, PLATFORM_SORTS, delta_text, risk_label
+from usage_core.plaintext import shorten
 from usage_core.reports import build_report
 from usage_core.service import build_service
 from usage_core.tenants import Tenant
@@ -218,6 +219,34 @@ def test_the_org_overview_sorts_by_spend_by_default_and_by_name_on_request() -> 
     assert names == sorted(names, key=str.lower)
 
 
+def go_to_link(at: AppTest) -> tuple[str, str]:
+    """The page and the URL query of the overview's keyboard link (its "Open")."""
+    (link,) = [e.proto for e in at.get("page_link") if e.proto.label == "Open"]
+    return link.page, link.query_string
+
+
+@pytest.mark.parametrize(
+    ("who", "page", "picker", "column", "target"),
+    [
+        ("owner", ORG_PAGE, "org_overview_go_to", "tenant", ("", "tenant")),
+        ("admin", PLATFORM_PAGE, "platform_overview_go_to", "team_id", ("admin", "team")),
+    ],
+)
+def test_every_row_leads_to_its_page_from_the_keyboard_too(
+    who: str, page: str, picker: str, column: str, target: tuple[str, str]
+) -> None:
+    """The grid's Open links need a mouse; a picker in the table's order and a link need none."""
+    at = open_page(demo_app(who), page, month=str(LAST_MONTH))
+    ids = list(table(at)[column])
+    assert at.selectbox(key=picker).options == [at.selectbox(key=picker).format_func(i) for i in ids]
+    path, parameter = target
+    for row in (ids[-1], ids[0]):
+        at.selectbox(key=picker).set_value(row).run()
+        linked_page, query = go_to_link(at)
+        assert urlsplit(linked_page).path.strip("/") == path
+        assert parse_qs(query) == {parameter: [row], "month": [str(LAST_MONTH)]}
+
+
 def test_an_owner_of_an_org_without_tenants_gets_an_empty_state() -> None:
     claims = {"sub": "o2", "email": "o@empty.example", "name": "O", "org_id": "empty", "roles": ["owner"]}
     at = open_page(oidc_app(claims), ORG_PAGE)
@@ -326,17 +355,24 @@ ADMIN = {"sub": "hx-admin", "email": "p@platform.example", "name": "Pat", "org_i
 
 
 def _page_markdown(at: AppTest) -> list[str]:
-    """Every Markdown source and plain label of the run, outside the table."""
+    """Every Markdown source of the run, outside the table and the pickers' options."""
     found = [str(e.value) for kind in ("title", "subheader", "markdown", "caption") for e in at.get(kind)]
     found += [str(e.value) for kind in ("info", "warning", "error", "success") for e in at.get(kind)]
     found += [f"{m.label} {m.proto.help}" for m in at.metric]
     found += [str(b.label) for b in at.button] + [str(b.label) for b in at.get("download_button")]
-    found += [str(o) for s in at.selectbox for o in s.options]
+    found += [str(s.label) for s in at.selectbox] + [str(p.proto.label) for p in at.get("page_link")]
     return found
 
 
-def _assert_only_literal_cells(at: AppTest, text_columns: dict[str, str], link_path: str) -> pd.DataFrame:
+def _assert_only_literal_cells(
+    at: AppTest, text_columns: dict[str, str], link_path: str, option: str
+) -> pd.DataFrame:
+    """Outside text only as literal cells and plain-text options (`option`, shortened, among them)."""
     frame = table(at)
+    options = [str(o) for s in at.selectbox for o in s.options]
+    assert shorten(option, LABEL_CHARS) in " ".join(options)
+    for text in options:
+        assert not CONTROL.search(text) and len(text) <= 2 * LABEL_CHARS + 20, text[:200]
     for element in _page_markdown(at):
         residue = _ESCAPED.sub("", element).replace("\u2060", "")
         assert not [t for t in LIVE_TOKENS if t in residue], element[:200]
@@ -378,7 +414,10 @@ def test_hostile_names_reach_the_overviews_only_as_literal_cells(
 
         at = open_page(oidc_app(OWNER), ORG_PAGE, month=str(LAST_MONTH))
         frame = _assert_only_literal_cells(
-            at, {"display_name": parsed.display_name, "tenant": parsed.name}, link_path="/"
+            at,
+            {"display_name": parsed.display_name, "tenant": parsed.name},
+            link_path="/",
+            option=parsed.display_name,
         )
         targets = [parse_qs(urlsplit(link).query) for link in frame["open"]]
         assert {"tenant": [parsed.name], "month": [str(LAST_MONTH)]} in targets
@@ -387,7 +426,7 @@ def test_hostile_names_reach_the_overviews_only_as_literal_cells(
         _assert_inert_csv(expected)
 
         at = open_page(oidc_app(ADMIN), PLATFORM_PAGE, month=str(LAST_MONTH))
-        _assert_only_literal_cells(at, {"team_alias": team.alias}, link_path="/admin")
+        _assert_only_literal_cells(at, {"team_alias": team.alias}, link_path="/admin", option=team.alias)
         expected = service.platform_overview(LAST_MONTH).to_csv()
         assert download_matches(at, expected.encode(), f"platform-overview-{LAST_MONTH}.csv")
         _assert_inert_csv(expected)

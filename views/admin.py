@@ -48,8 +48,7 @@ def _on_month() -> None:
 
 
 def _team_label(teams: dict[str, TeamSummary], team_id: str) -> str:
-    alias = teams[team_id].alias if team_id in teams else None
-    return text.option("{} ({})", alias, team_id) if alias else text.option("{}", team_id)
+    return text.team_option(team_id, teams[team_id].alias if team_id in teams else None)
 
 
 def _alias_label(alias: str) -> str:

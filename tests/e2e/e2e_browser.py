@@ -404,3 +404,29 @@ def screenshot_whole_app(page: Page, path: str) -> None:
         raise AssertionError(f"stMain still scrolls after growing the viewport to {height}px")
     page.screenshot(path=path, full_page=True, animations="disabled")
     page.set_viewport_size(viewport)
+
+
+# -- the keyboard ----------------------------------------------------------------------------
+
+_FOCUSED = "() => document.activeElement?.closest('[data-kbd]')?.dataset.kbd ?? null"
+
+
+def tag(targets: Mapping[str, Locator]) -> None:
+    """Mark each target element with its name, so the focused element can say whose it is."""
+    for name, locator in targets.items():
+        locator.evaluate("(element, name) => { element.dataset.kbd = name; }", name)
+
+
+def focused_tag(page: Page) -> str | None:
+    """The name `tag` gave the element that has the focus (or holds it), if any."""
+    name = page.evaluate(_FOCUSED)
+    return str(name) if name is not None else None
+
+
+def tab_until(page: Page, name: str, presses: int = 120) -> None:
+    """Press Tab until the control tagged `name` has the focus."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if focused_tag(page) == name:
+            return
+    raise AssertionError(f"{name} never received the focus in {presses} presses of Tab")

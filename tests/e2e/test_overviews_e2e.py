@@ -2,7 +2,8 @@
 
 Expectations come from the demo's tenant and team lists, written out here independently of
 usage_core.access and usage_core.overview. The table is read from the data grid's accessible mirror
-(`glide-cell-<column>-<row>`); a row's Open link is clicked on the canvas where the grid draws it.
+(`glide-cell-<column>-<row>`); a row's Open link is clicked on the canvas where the grid draws it,
+and the same page is reached from the keyboard through the picker and link above the grid.
 Each wait names the exact state it waits for: the URL, the heading, the grid with its rows, and no
 element left stale. Writes docs/org-overview.png and docs/platform-overview.png (1440 wide, whole page).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from e2e_browser import MAIN, tab_until, tag
 from e2e_helpers import REPO, Stack
 from playwright.sync_api import BrowserContext, Page
 
@@ -138,6 +140,31 @@ def test_an_owners_org_overview_lists_exactly_her_orgs_tenants_and_each_leads_to
     wait_for_view(tab, f"{name} - {LAST_MONTH.label}")
     assert dict(parse_qsl(urlsplit(tab.url).query)) == {"tenant": "globex-web", "month": str(LAST_MONTH)}
     assert urlsplit(tab.url).path == "/"
+
+    # The keyboard's way to a row's page: the picker (type to filter, Enter), then the link. The
+    # last row, so that the picker's choice has to change from its first.
+    last_link, last_name = rows[-1]
+    picker = page.locator(MAIN).get_by_role("combobox", name="Go to a tenant", exact=True)
+    tag({"picker": picker})
+    page.evaluate("() => document.activeElement?.blur()")
+    tab_until(page, "picker")
+    page.keyboard.type(last_name)
+    page.get_by_role("option", name=last_name, exact=True).wait_for(state="visible", timeout=WAIT_MS)
+    page.keyboard.press("Enter")
+    page.wait_for_function(  # the link now leads to that row's page
+        """(query) => [...document.querySelectorAll(
+             '[data-testid="stMain"] [data-testid="stPageLink-NavLink"]'
+           )].some((a) => a.getAttribute("href")?.endsWith(query))""",
+        arg=urlsplit(last_link).query,
+        timeout=WAIT_MS,
+    )
+    link = page.locator(MAIN).get_by_role("link", name="Open", exact=True)
+    wait_for_view(page, f"Organization overview - {LAST_MONTH.label}", rows=len(globex))
+    tag({"link": link})
+    tab_until(page, "link")
+    page.keyboard.press("Enter")
+    wait_for_view(page, f"{last_name} - {LAST_MONTH.label}")
+    assert parse_qsl(urlsplit(page.url).query) == parse_qsl(urlsplit(last_link).query)
 
 
 def test_an_admins_platform_overview_lists_every_team_riskiest_first_and_each_leads_to_it(

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from e2e_browser import focused_tag, tab_until, tag
 from e2e_helpers import LOOPBACK, REPO, Stack
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route
 
@@ -64,7 +65,6 @@ _DASHED_PROJECTION = """(name) => [...document.querySelectorAll(".js-plotly-plot
   const path = gd.querySelectorAll(".scatterlayer .trace")[0]?.querySelector("path.js-line");
   return Boolean(path && getComputedStyle(path).strokeDasharray !== "none");
 })"""
-_FOCUSED = "() => document.activeElement?.closest('[data-kbd]')?.dataset.kbd ?? null"
 
 
 def _loopback_only(route: Route) -> None:
@@ -179,21 +179,6 @@ def keyboard_targets(page: Page) -> dict[str, Locator]:
     return targets
 
 
-def tag(targets: dict[str, Locator]) -> None:
-    """Mark each target element with its name, so the focused element can say whose it is."""
-    for name, locator in targets.items():
-        locator.evaluate("(element, name) => { element.dataset.kbd = name; }", name)
-
-
-def tab_until(page: Page, name: str, presses: int = 120) -> None:
-    """Press Tab until the control tagged `name` has the focus."""
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        if page.evaluate(_FOCUSED) == name:
-            return
-    raise AssertionError(f"{name} never received the focus in {presses} presses of Tab")
-
-
 def test_member_report_forecast_overlay_keyboard_and_light_screenshot(
     stack: Stack, page: Page, core_report: UsageReport
 ) -> None:
@@ -226,7 +211,7 @@ def test_member_report_forecast_overlay_keyboard_and_light_screenshot(
     focused: list[str] = []
     for _ in range(120):
         page.keyboard.press("Tab")
-        name = page.evaluate(_FOCUSED)
+        name = focused_tag(page)
         if name and name not in focused:
             focused.append(name)
         if len(focused) == len(targets):
