@@ -293,7 +293,7 @@ def _on_refresh() -> None:
 
 
 def refresh_asked() -> bool:
-    """Whether this run follows a Refresh press that counts (see `_on_refresh`)."""
+    """Whether this run follows a Refresh press that counts (see `_on_refresh`); ask once per run."""
     return bool(st.session_state.pop(_REFRESH_ASKED, False))
 
 
@@ -321,6 +321,7 @@ def scoped(
     heading: Sequence[str],
     month: Month,
     *,
+    refresh: bool,
     as_of_slot: DeltaGenerator,
 ) -> bool:
     """Fetch (cached), audit an admin's view, and render one scope's report; errors stay in place.
@@ -328,7 +329,7 @@ def scoped(
     True when the report's lower part waits for the browser (below_fold): the page's pickers wait too.
     """
     config = session.settings
-    if refresh_asked():
+    if refresh:
         data.refresh_snapshot(config, scope.team_id, month)
     title_with_badges(heading, month, display.badges(scope, session.user, demo=session.demo))
     if scope.company_wide and scope.tenant:

@@ -59,6 +59,7 @@ session = signin.require_session()
 if not session.user.is_platform_admin:  # navigation already hides this page; refuse anyway
     st.stop()
 config = session.settings
+refresh = report_layout.refresh_asked()
 params = st.query_params.to_dict()
 if params.get("tenant"):
     mode = TENANT
@@ -144,7 +145,7 @@ else:
     text.info("{}", display.admin_banner(scope, month, team_name), icon=":material/shield_person:")
     tenant_name = resolution.tenant.display_name if resolution.tenant else None
     heading = display.heading(scope, tenant_name, team_name)
-    waiting = report_layout.scoped(session, scope, heading, month, as_of_slot=as_of_slot)
+    waiting = report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
 # A run that waits for the browser (dashboard/below_fold.py) leaves the URL and the chosen mode to
 # the run that draws the whole page, and holds the month picker back with the report's lower part.
 if not waiting:

@@ -22,6 +22,7 @@ def _on_month() -> None:
 
 
 session = signin.require_session()
+refresh = report_layout.refresh_asked()
 try:
     tenants = data.tenants(session.settings)
 except UsageError as problem:  # the tenant source is down, or not configured at all
@@ -48,7 +49,7 @@ elif resolution.scope is None:  # a tenant whose key is still being set up
 else:
     scope = resolution.scope
     heading = display.heading(scope, resolution.tenant.display_name if resolution.tenant else None)
-    waiting = report_layout.scoped(session, scope, heading, month, as_of_slot=as_of_slot)
+    waiting = report_layout.scoped(session, scope, heading, month, refresh=refresh, as_of_slot=as_of_slot)
 
 # A run that waits for the browser leaves the URL as it came: the run that draws the whole page
 # reads it again, so it shows the same notices about it; that run writes back what was selected.
