@@ -105,9 +105,9 @@ def _setup(results: dict[str, Any]) -> list[str]:
         "",
         f"- run: {results['started_at']}; command: `{results['command'].strip()}`",
         f"- machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at start "
-        f"{load_start}, at end {load_end}. **The machine was shared with other heavy jobs during "
-        "these runs**, and the load generator (the websocket clients, the emulator) runs on the same "
-        "2 cores as the app: absolute times are pessimistic.",
+        f"{load_start}, at end {load_end}. {results_md.machine_load(load_start, load_end, m['cores'])}, "
+        f"and the load generator (the websocket clients, the emulator) runs on the same {m['cores']} cores "
+        "as the app: absolute times are pessimistic.",
         "- upstream: usage_core.demo's emulator (the demo's three teams) over loopback HTTP, "
         f"+{o['latency_ms'][0]:.0f} to {o['latency_ms'][1]:.0f} ms per request (uniform, seeded), "
         f"requests counted at its server; `USAGE_CACHE_TTL_SECONDS={o['ttl_s']}`; the demo tenants "

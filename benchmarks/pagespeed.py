@@ -379,6 +379,7 @@ def render(result: Mapping[str, Any]) -> str:
     a = result["analysis"]
     stats = a["stats"]
     traced = a["cpu_ratio_of_medians"] is not None
+    cores = int(result.get("cores", os.cpu_count() or 1))
     lines = [
         SECTION,
         "",
@@ -394,8 +395,8 @@ def render(result: Mapping[str, Any]) -> str:
         "(ours, reference, ours, ...), each in a fresh browser context (nothing cached); our page: "
         f"{a['heading']['ours']!r}",
         f"- machine: {result['machine']}; load average at start {result['load_start']}, at end "
-        f"{result['load_end']}. **The machine is shared with other heavy jobs**: absolute times move with "
-        "its load; the ratio, measured side by side, is the number to compare.",
+        f"{result['load_end']}. {results_md.machine_load(result['load_start'], result['load_end'], cores)}: "
+        "absolute times move with its load; the ratio, measured side by side, is the number to compare.",
         "",
         f"**Ratio of medians, first chart: {a['ratio_of_medians']}x** (median of the per-pair ratios: "
         f"{a['median_pair_ratio']}x; target: at most 1.3x).",
@@ -483,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "scripts/bench-pagespeed " + " ".join(sys.argv[1:] if argv is None else argv),
+        "cores": os.cpu_count(),
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
         "load_start": [round(x, 1) for x in os.getloadavg()],
         "commit": _commit(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 TITLE = "# Benchmark results\n"
@@ -42,3 +43,10 @@ def keep_others(path: Path, rendered: str) -> None:
     head, sections = _split(rendered)
     own = {_heading(section) for section in sections}
     _write(path, head, [*sections, *(section for section in old if _heading(section) not in own)])
+
+
+def machine_load(start: Sequence[float], end: Sequence[float], cores: int) -> str:
+    """What the one-minute load averages at a run's start and end say about other work on the machine."""
+    if max(start[0], end[0]) > cores:
+        return f"**Other work shared the machine** (a load average above its {cores} cores)"
+    return f"The machine had no other heavy work (a load average below its {cores} cores)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import results_md
 from benchmarks.results_md import TITLE, keep_others, replace_section
 
 BODY = "# Benchmark results\n\nIntro.\n\n## Targets\n\nkept\n\n## Notes\n\n- a note\n"
@@ -39,3 +40,9 @@ def test_a_whole_rewrite_keeps_the_sections_it_does_not_write(tmp_path: Path) ->
         "# Benchmark results\n\nNew intro.\n\n## Targets\n\nnew\n\n## Notes\n\n- new note\n"
         "\n## Load: 50 websocket sessions\n\nload\n\n## Page speed\n\nratio\n"
     )
+
+
+def test_the_load_note_says_shared_only_when_a_load_average_exceeds_the_cores() -> None:
+    assert results_md.machine_load((0.8, 1.0, 1.7), (1.9, 1.2, 1.5), 2).startswith("The machine had no")
+    assert results_md.machine_load((2.5, 1.0, 1.0), (0.5, 0.5, 0.5), 2).startswith("**Other work shared")
+    assert results_md.machine_load((0.5, 0.5, 0.5), (3.1, 2.0, 1.0), 2).startswith("**Other work shared")
