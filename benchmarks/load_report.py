@@ -105,7 +105,7 @@ def _setup(results: dict[str, Any]) -> list[str]:
         "",
         f"- run: {results['started_at']}; command: `{results['command'].strip()}`",
         f"- machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at start "
-        f"{load_start}, at end {load_end}. {results_md.machine_load(load_start, load_end, m['cores'])}, "
+        f"{load_start}, at end {load_end}. {results_md.machine_load(load_start, m['cores'])}, "
         f"and the load generator (the websocket clients, the emulator) runs on the same {m['cores']} cores "
         "as the app: absolute times are pessimistic.",
         "- upstream: usage_core.demo's emulator (the demo's three teams) over loopback HTTP, "

@@ -395,7 +395,7 @@ def render(result: Mapping[str, Any]) -> str:
         "(ours, reference, ours, ...), each in a fresh browser context (nothing cached); our page: "
         f"{a['heading']['ours']!r}",
         f"- machine: {result['machine']}; load average at start {result['load_start']}, at end "
-        f"{result['load_end']}. {results_md.machine_load(result['load_start'], result['load_end'], cores)}: "
+        f"{result['load_end']}. {results_md.machine_load(result['load_start'], cores)}: "
         "absolute times move with its load; the ratio, measured side by side, is the number to compare.",
         "",
         f"**Ratio of medians, first chart: {a['ratio_of_medians']}x** (median of the per-pair ratios: "

@@ -45,8 +45,8 @@ def keep_others(path: Path, rendered: str) -> None:
     _write(path, head, [*sections, *(section for section in old if _heading(section) not in own)])
 
 
-def machine_load(start: Sequence[float], end: Sequence[float], cores: int) -> str:
-    """What the one-minute load averages at a run's start and end say about other work on the machine."""
-    if max(start[0], end[0]) > cores:
-        return f"**Other work shared the machine** (a load average above its {cores} cores)"
-    return f"The machine had no other heavy work (a load average below its {cores} cores)"
+def machine_load(start: Sequence[float], cores: int) -> str:
+    """What the one-minute load average at a run's start says of other work (later, the run's own counts)."""
+    if start[0] > cores:
+        return f"**Other work shared the machine** (a load average above its {cores} cores at the start)"
+    return f"No other heavy work ran at the start (a load average below its {cores} cores)"
