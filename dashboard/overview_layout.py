@@ -19,7 +19,9 @@ from usage_core.selection import select_month
 
 ORG_VIEW, PLATFORM_VIEW = "org_overview", "platform_overview"
 ORG_PATH, PLATFORM_PATH = "org-overview", "platform-overview"  # the pages' url paths
-USAGE_SCRIPT, ADMIN_SCRIPT = "views/usage.py", "views/admin.py"  # where a row's Open leads
+# A row's keyboard way to its page (the picker's label, the page its Open link leads to), by kind.
+GO_TO_LABEL = {"tenant": "Go to a tenant", "team": "Go to a team"}
+GO_TO_PAGE = {"tenant": "views/usage.py", "team": "views/admin.py"}
 _PLATFORM_VIEW_LOGGED = "_platform_view_logged"
 MISSING = "—"  # a blank figure: no figures yet, no budget, no limit
 ROW_HEIGHT = 35  # Streamlit's default row height, so that a small table shows every row
@@ -88,9 +90,7 @@ def _download(session: Session, csv: str, view: str, month: Month, file_name: st
     )
 
 
-def _go_to(
-    label: str, choices: dict[str, str], page: str, params: Callable[[str], dict[str, str]], key: str
-) -> None:
+def _go_to(kind: str, choices: dict[str, str], params: Callable[[str], dict[str, str]], key: str) -> None:
     """A picker and a link to one row's page: the grid's Open links need a mouse, these do not.
 
     `choices` maps each row's link target to its option label, in the table's order.
@@ -98,8 +98,12 @@ def _go_to(
     if not choices:
         return
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        chosen = st.selectbox(label, list(choices), format_func=choices.__getitem__, key=key, width=320)
-        st.page_link(page, label="Open", icon=":material/arrow_forward:", query_params=params(chosen))
+        chosen = st.selectbox(
+            GO_TO_LABEL[kind], list(choices), format_func=choices.__getitem__, key=key, width=320
+        )
+        st.page_link(
+            GO_TO_PAGE[kind], label="Open", icon=":material/arrow_forward:", query_params=params(chosen)
+        )
 
 
 def _as_of(slot: DeltaGenerator, moment: datetime | None) -> None:
@@ -149,9 +153,8 @@ def _org_table(session: Session, result: OrgOverview) -> None:
         _download(session, result.to_csv(), ORG_VIEW, result.month, f"org-overview-{result.month}.csv")
     rows = overview_table.org_rows(result, sort)
     _go_to(
-        "Go to a tenant",
+        "tenant",
         {row.tenant: text.option("{}", row.display_name) for row in rows},
-        USAGE_SCRIPT,
         lambda tenant: {"tenant": tenant, "month": str(result.month)},
         "org_overview_go_to",
     )
@@ -268,9 +271,8 @@ def _platform_table(session: Session, result: PlatformOverview) -> None:
         )
     rows = overview_table.platform_rows(result, sort)
     _go_to(
-        "Go to a team",
+        "team",
         {row.team_id: text.team_option(row.team_id, row.team_alias) for row in rows},
-        ADMIN_SCRIPT,
         lambda team_id: {"team": team_id, "month": str(result.month)},
         "platform_overview_go_to",
     )
