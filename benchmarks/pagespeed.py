@@ -379,7 +379,6 @@ def render(result: Mapping[str, Any]) -> str:
     a = result["analysis"]
     stats = a["stats"]
     traced = a["cpu_ratio_of_medians"] is not None
-    cores = int(result.get("cores", os.cpu_count() or 1))
     lines = [
         SECTION,
         "",
@@ -395,7 +394,7 @@ def render(result: Mapping[str, Any]) -> str:
         "(ours, reference, ours, ...), each in a fresh browser context (nothing cached); our page: "
         f"{a['heading']['ours']!r}",
         f"- machine: {result['machine']}; load average at start {result['load_start']}, at end "
-        f"{result['load_end']}. {results_md.machine_load(result['load_start'], cores)}: "
+        f"{result['load_end']}. {results_md.machine_load(result['load_start'], result['cores'])}: "
         "absolute times move with its load; the ratio, measured side by side, is the number to compare.",
         "",
         f"**Ratio of medians, first chart: {a['ratio_of_medians']}x** (median of the per-pair ratios: "
